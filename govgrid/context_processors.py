@@ -1,0 +1,33 @@
+"""Navigation by role: every link points to a page the user may open."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from govgrid.accounts.models import GRID_ROLES, JURISDICTION_ROLES, Role
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    nonce = getattr(request, "csp_nonce", "")
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "csp_nonce": nonce}
+    roles = set(user.roles)
+    items = [(_("Home"), reverse("home"))]
+    if roles & GRID_ROLES:
+        items.append((_("My grids"), reverse("grids:my_grids")))
+    if roles & JURISDICTION_ROLES or Role.ADMIN in roles or user.is_superuser:
+        items.append((_("Areas"), reverse("areas")))
+    if Role.UNIT_HANDLER in roles:
+        items.append((_("My unit"), reverse("accounts:unit_home")))
+    if user.is_staff:
+        items.append((_("Administration"), reverse("admin:index")))
+    return {
+        "csp_nonce": nonce,
+        "nav_items": items,
+        "map_config": {
+            "provider": settings.MAP_TILE_PROVIDER,
+            "tiandituKey": settings.TIANDITU_KEY,
+            "center": settings.MAP_DEFAULT_CENTER,
+        },
+    }

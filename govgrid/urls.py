@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from govgrid import views
+from grids import api as grids_api
+
+api_patterns = [
+    path("areas/<str:code>/outlines/", grids_api.AreaOutlinesApi.as_view(), name="area_outlines"),
+    path("grids/at/", grids_api.GridAtPointApi.as_view(), name="grid_at_point"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("areas/", views.areas, name="areas"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", views.language_set, name="language_set"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True,
+            extra_context={"limit": settings.AXES_FAILURE_LIMIT},
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("govgrid.accounts.urls")),
+    path("grids/", include("grids.urls")),
+    path("api/", include((api_patterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

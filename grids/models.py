@@ -1,0 +1,181 @@
+"""The area tree (city > district > street > community > grid) and grid staffing.
+
+Subtree and ancestor queries are index backed: every area stores its materialised path of
+codes (`420100.420103.420103001...`) with a `varchar_pattern_ops` index, so "everything under
+this street" is one prefix scan and "this grid's ancestors" is one `code IN (...)` lookup.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import Point
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from govgrid.lib.models import TimeStampedModel
+
+
+class AreaLevel(models.IntegerChoices):
+    CITY = 1, _("City")
+    DISTRICT = 2, _("District")
+    STREET = 3, _("Street")
+    COMMUNITY = 4, _("Community")
+    GRID = 5, _("Grid")
+
+
+# Length of a code at each level. City and district codes are 6-digit administrative
+# division codes (GB/T 2260); below the district each level appends 3 digits, so a grid
+# code is the 15-digit form 6 district + 3 street + 3 community + 3 sequence.
+CODE_LENGTH = {
+    AreaLevel.CITY: 6,
+    AreaLevel.DISTRICT: 6,
+    AreaLevel.STREET: 9,
+    AreaLevel.COMMUNITY: 12,
+    AreaLevel.GRID: 15,
+}
+PATH_SEPARATOR = "."
+
+
+class GridType(models.TextChoices):
+    BASIC = "basic", _("Basic grid")
+    DEDICATED = "dedicated", _("Dedicated grid")
+
+
+class AreaQuerySet(models.QuerySet):
+    def active(self, on: date | None = None) -> "AreaQuerySet":
+        on = on or timezone.localdate()
+        return self.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+
+    def grids(self) -> "AreaQuerySet":
+        return self.filter(level=AreaLevel.GRID)
+
+    def subtree_of(self, area: "Area", *, include_self: bool = True) -> "AreaQuerySet":
+        below = Q(path__startswith=area.path + PATH_SEPARATOR)
+        return self.filter(below | Q(pk=area.pk) if include_self else below)
+
+    def ancestors_of(self, area: "Area", *, include_self: bool = False) -> "AreaQuerySet":
+        codes = area.path.split(PATH_SEPARATOR)
+        if not include_self:
+            codes = codes[:-1]
+        return self.filter(code__in=codes).order_by("level")
+
+    def containing(self, point: Point) -> "AreaQuerySet":
+        """Grids whose boundary contains the point (ST_Contains, GiST-indexed)."""
+        return self.grids().filter(boundary__contains=point)
+
+
+class Area(TimeStampedModel):
+    level = models.PositiveSmallIntegerField(_("level"), choices=AreaLevel.choices)
+    code = models.CharField(_("code"), max_length=15, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    # Dotted codes from the root to this node; written by grids.services only.
+    path = models.CharField(_("path"), max_length=80, unique=True, editable=False)
+    grid_type = models.CharField(
+        _("grid type"), max_length=16, choices=GridType.choices, blank=True, default=""
+    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), default=date(2020, 1, 1))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = AreaQuerySet.as_manager()
+
+    # How govgrid.accounts.scoping.scope_queryset reaches this model's area.
+    SCOPE_AREA_PATH = "path"
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["path"]
+        indexes = [
+            models.Index(
+                fields=["path"], name="area_path_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["level", "parent"], name="area_level_parent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level=AreaLevel.GRID) | Q(grid_type=""),
+                name="area_grid_type_only_on_grids",
+            ),
+            models.CheckConstraint(
+                condition=Q(level=AreaLevel.CITY, parent__isnull=True)
+                | Q(level__gt=AreaLevel.CITY, parent__isnull=False),
+                name="area_parent_matches_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="area_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_grid(self) -> bool:
+        return self.level == AreaLevel.GRID
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        return self.path.split(PATH_SEPARATOR)[:-1]
+
+
+class StaffRole(models.TextChoices):
+    WORKER = "worker", _("Grid worker")
+    LEADER = "leader", _("Grid leader")
+    VOLUNTEER = "volunteer", _("Volunteer")
+
+
+class GridStaff(TimeStampedModel):
+    """Who works in a grid: one or more workers (一格一员、专兼结合), a leader, volunteers."""
+
+    grid = models.ForeignKey(
+        Area,
+        on_delete=models.CASCADE,
+        related_name="staff",
+        limit_choices_to={"level": AreaLevel.GRID},
+        verbose_name=_("grid"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="grid_posts",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices)
+    is_full_time = models.BooleanField(_("full time"), default=True)
+    since = models.DateField(_("since"), default=date(2020, 1, 1))
+    until = models.DateField(_("until"), null=True, blank=True)
+
+    SCOPE_AREA_PATH = "grid__path"
+
+    class Meta:
+        verbose_name = _("grid staff")
+        verbose_name_plural = _("grid staff")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid", "user", "role"],
+                condition=Q(until__isnull=True),
+                name="gridstaff_one_current_post",
+            ),
+            models.UniqueConstraint(
+                fields=["grid"],
+                condition=Q(until__isnull=True, role="leader"),
+                name="gridstaff_one_current_leader",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "until"], name="gridstaff_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.grid} · {self.get_role_display()} · {self.user}"
+
