@@ -63,7 +63,9 @@ def healthz(request):
     except Exception as exc:
         status["redis"] = f"down: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in status.values())
-    return JsonResponse({"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503
+    )
 
 
 @require_POST

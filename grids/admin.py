@@ -10,7 +10,16 @@ from grids.services import area_path, code_fits_parent
 class AreaAdminForm(forms.ModelForm):
     class Meta:
         model = Area
-        fields = "__all__"
+        fields = [
+            "level",
+            "code",
+            "name",
+            "parent",
+            "grid_type",
+            "valid_from",
+            "valid_to",
+            "boundary",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -56,7 +65,14 @@ class AreaAdmin(LeafletGeoAdmin):
     autocomplete_fields = ["parent"]
     readonly_fields = ["path"]
     fields = [
-        "level", "code", "name", "parent", "path", "grid_type", "valid_from", "valid_to",
+        "level",
+        "code",
+        "name",
+        "parent",
+        "path",
+        "grid_type",
+        "valid_from",
+        "valid_to",
         "boundary",
     ]
     show_full_result_count = False

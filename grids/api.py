@@ -15,9 +15,7 @@ class AreaOutlinesApi(APIView):
     """Outlines of the areas of one level below an area, simplified for the map's zoom."""
 
     class InputSerializer(serializers.Serializer):
-        level = serializers.ChoiceField(
-            choices=AreaLevel.values, required=False
-        )
+        level = serializers.ChoiceField(choices=AreaLevel.values, required=False)
         zoom = serializers.IntegerField(min_value=0, max_value=22, required=False, default=14)
 
     @extend_schema(

@@ -178,4 +178,3 @@ class GridStaff(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.grid} · {self.get_role_display()} · {self.user}"
-

@@ -163,8 +163,7 @@ def area_outlines_for_user(*, user, parent: Area, level: int, zoom: int = 14) ->
     else:
         qs = qs.filter(path__startswith=parent.path + PATH_SEPARATOR, level=level)
     qs = (
-        qs
-        .exclude(boundary__isnull=True)
+        qs.exclude(boundary__isnull=True)
         .annotate(
             geojson=AsGeoJSON(
                 Func(
@@ -180,8 +179,12 @@ def area_outlines_for_user(*, user, parent: Area, level: int, zoom: int = 14) ->
     )
     features = [
         '{"type":"Feature","geometry":%s,"properties":%s}'
-        % (geom, json.dumps({"code": code, "name": name, "level": lv, "grid_type": gt},
-                            ensure_ascii=False))
+        % (
+            geom,
+            json.dumps(
+                {"code": code, "name": name, "level": lv, "grid_type": gt}, ensure_ascii=False
+            ),
+        )
         for code, name, lv, gt, geom in qs
     ]
     return '{"type":"FeatureCollection","features":[%s]}' % ",".join(features)

@@ -12,6 +12,7 @@ import shapely
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
@@ -20,6 +21,8 @@ from govgrid.audit.models import AuditAction
 from govgrid.audit.services import audit_record
 from govgrid.lib.geo import area_m2, to_multipolygon
 from grids.models import CODE_LENGTH, PATH_SEPARATOR, Area, AreaLevel, GridType
+
+NAME_MAX_LENGTH = Area._meta.get_field("name").max_length
 
 LEVEL_NAMES = {
     "city": AreaLevel.CITY,
@@ -153,10 +156,16 @@ def load_feature_collection(raw: bytes | str) -> list[dict[str, Any]]:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BoundaryFileError(_("The file is not valid JSON: %(error)s") % {"error": exc}) from exc
+        raise BoundaryFileError(
+            _("The file is not valid JSON: %(error)s") % {"error": exc}
+        ) from exc
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise BoundaryFileError(_("The file is not a GeoJSON FeatureCollection."))
-    crs = (data.get("crs") or {}).get("properties", {}).get("name", "")
+    crs = data.get("crs") or {}
+    if isinstance(crs, dict):
+        crs_props = crs.get("properties") or {}
+        crs = crs_props.get("name", "") if isinstance(crs_props, dict) else str(crs_props)
+    crs = str(crs or "")
     if crs and not any(tag in crs for tag in ("CRS84", "4326")):
         raise BoundaryFileError(
             _("Coordinates must be WGS-84 longitude/latitude (EPSG:4326), not %(crs)s.")
@@ -176,6 +185,9 @@ def _parse_features(features: list[Any], report: ImportReport) -> list[ParsedFea
             report.problems.append(Problem(n, "", _("not a GeoJSON Feature")))
             continue
         props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            report.problems.append(Problem(n, "", _("not a GeoJSON Feature")))
+            continue
         code = str(props.get("code") or "").strip()
         name = str(props.get("name") or "").strip()
         if not code:
@@ -183,6 +195,14 @@ def _parse_features(features: list[Any], report: ImportReport) -> list[ParsedFea
             continue
         if not name:
             report.problems.append(Problem(n, code, _("the property “name” is missing")))
+        elif len(name) > NAME_MAX_LENGTH:
+            report.problems.append(
+                Problem(
+                    n,
+                    code,
+                    _("the name is longer than %(n)s characters") % {"n": NAME_MAX_LENGTH},
+                )
+            )
         level = _infer_level(props, code)
         if level is None:
             report.problems.append(Problem(n, code, _("unknown level %(level)r") % props))
@@ -228,9 +248,7 @@ def _parse_features(features: list[Any], report: ImportReport) -> list[ParsedFea
             level=level, code=code
         )
         parsed.append(
-            ParsedFeature(
-                n, code, name, level, parent_code, geom, grid_type, valid_from, valid_to
-            )
+            ParsedFeature(n, code, name, level, parent_code, geom, grid_type, valid_from, valid_to)
         )
     return parsed
 
@@ -242,8 +260,9 @@ def _parse_geometry(n: int, code: str, raw: Any, report: ImportReport) -> BaseGe
         )
         return None
     try:
-        geom = shape(raw)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        # Stored boundaries are 2D: drop any Z (elevation) coordinate.
+        geom = shapely.force_2d(shape(raw))
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, GEOSException) as exc:
         report.problems.append(
             Problem(n, code, _("the geometry cannot be read: %(error)s") % {"error": exc})
         )
@@ -253,9 +272,7 @@ def _parse_geometry(n: int, code: str, raw: Any, report: ImportReport) -> BaseGe
         return None
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        report.problems.append(
-            Problem(n, code, _("coordinates are not WGS-84 longitude/latitude"))
-        )
+        report.problems.append(Problem(n, code, _("coordinates are not WGS-84 longitude/latitude")))
         return None
     if not geom.is_valid:
         report.problems.append(
@@ -273,7 +290,8 @@ def _check_tree(parsed: list[ParsedFeature], report: ImportReport, tolerance_m2:
     by_code = {f.code: f for f in parsed}
     parent_codes = {f.parent_code for f in parsed if f.parent_code and f.parent_code not in by_code}
     existing = {
-        a.code: a for a in Area.objects.filter(code__in=parent_codes).only(
+        a.code: a
+        for a in Area.objects.filter(code__in=parent_codes).only(
             "code", "level", "boundary", "path"
         )
     }
@@ -283,7 +301,9 @@ def _check_tree(parsed: list[ParsedFeature], report: ImportReport, tolerance_m2:
         if f.level == AreaLevel.CITY:
             continue
         if not f.parent_code:
-            report.problems.append(Problem(f.index, f.code, _("the property “parent_code” is missing")))
+            report.problems.append(
+                Problem(f.index, f.code, _("the property “parent_code” is missing"))
+            )
             continue
         parent_in_file = by_code.get(f.parent_code)
         parent_db = existing.get(f.parent_code)
@@ -373,6 +393,30 @@ def _check_overlaps(
                     )
 
 
+def _check_validity(parsed: list[ParsedFeature], report: ImportReport) -> None:
+    """valid_to must come after the valid_from the area will have once written (the file's,
+    else the stored area's, else the model default), as the database requires."""
+    stored_from = dict(
+        Area.objects.filter(code__in=[f.code for f in parsed if f.valid_to]).values_list(
+            "code", "valid_from"
+        )
+    )
+    default_from = Area._meta.get_field("valid_from").get_default()
+    for f in parsed:
+        if f.valid_to is None:
+            continue
+        valid_from = f.valid_from or stored_from.get(f.code) or default_from
+        if f.valid_to <= valid_from:
+            report.problems.append(
+                Problem(
+                    f.index,
+                    f.code,
+                    _("valid_to %(to)s must be later than valid_from %(from)s")
+                    % {"to": f.valid_to.isoformat(), "from": valid_from.isoformat()},
+                )
+            )
+
+
 def boundaries_import(
     *,
     raw: bytes | str,
@@ -394,8 +438,9 @@ def boundaries_import(
     report.features = len(features)
     parsed = _parse_features(features, report)
     _check_tree(parsed, report, tolerance)
+    _check_validity(parsed, report)
     if report.problems:
-        report.problems.sort(key=lambda p: (p.feature or 0))
+        report.problems.sort(key=lambda p: p.feature or 0)
         return report
     if dry_run:
         return report
@@ -435,7 +480,16 @@ def _write(parsed: list[ParsedFeature], report: ImportReport, *, actor, progress
             if f.valid_from:
                 area.valid_from = f.valid_from
             area.valid_to = f.valid_to
-            area.save(update_fields=["name", "boundary", "grid_type", "valid_from", "valid_to", "updated_at"])
+            area.save(
+                update_fields=[
+                    "name",
+                    "boundary",
+                    "grid_type",
+                    "valid_from",
+                    "valid_to",
+                    "updated_at",
+                ]
+            )
             report.updated += 1
         parents[f.code] = area
     audit_record(

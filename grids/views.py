@@ -65,8 +65,6 @@ def area_detail(request, code: str):
             if area.level < AreaLevel.GRID
             else "",
             "map_sources": _area_map_sources(area),
-            "staff": grid_colleagues(grid_ids=[area.pk]).get(area.pk, [])
-            if area.is_grid
-            else [],
+            "staff": grid_colleagues(grid_ids=[area.pk]).get(area.pk, []) if area.is_grid else [],
         },
     )

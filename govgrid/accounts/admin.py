@@ -43,7 +43,9 @@ class UserAdmin(DjangoUserAdmin):
             before = {f: getattr(old, f) for f in PERMISSION_FIELDS}
         super().save_model(request, obj, form, change)
         after = {f: getattr(obj, f) for f in PERMISSION_FIELDS}
-        changed = {f: [before.get(f), after[f]] for f in PERMISSION_FIELDS if before.get(f) != after[f]}
+        changed = {
+            f: [before.get(f), after[f]] for f in PERMISSION_FIELDS if before.get(f) != after[f]
+        }
         if changed:
             audit_record(
                 action=AuditAction.PERMISSION_CHANGE,

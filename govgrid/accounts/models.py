@@ -70,6 +70,8 @@ class Unit(TimeStampedModel):
     is_active = models.BooleanField(_("active"), default=True)
 
     SCOPE_AREA_PATH = "jurisdiction__path"
+    # A unit handler sees their own unit only.
+    SCOPE_UNIT = "pk"
 
     class Meta:
         verbose_name = _("organisation unit")
@@ -106,6 +108,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     SCOPE_AREA_PATH = "unit__jurisdiction__path"
+    # A unit handler sees their colleagues only.
+    SCOPE_UNIT = "unit"
 
     class Meta:
         verbose_name = _("user")
@@ -129,4 +133,3 @@ class User(AbstractUser):
     @property
     def role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in self.roles if r in Role.values]
-

@@ -58,9 +58,7 @@ def _paths_q(paths: tuple[str, ...], path_lookup: str) -> Q:
 
 def _outermost(paths: set[str]) -> tuple[str, ...]:
     """Drop paths that lie under another path of the set."""
-    keep = [
-        p for p in paths if not any(p != o and p.startswith(o + PATH_SEPARATOR) for o in paths)
-    ]
+    keep = [p for p in paths if not any(p != o and p.startswith(o + PATH_SEPARATOR) for o in paths)]
     return tuple(sorted(keep))
 
 

@@ -17,9 +17,7 @@ def system_totals() -> dict[str, int]:
     from grids.models import Area, AreaLevel
 
     per_level = dict(Area.objects.values_list("level").annotate(n=Count("pk")))
-    users = User.objects.aggregate(
-        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
-    )
+    users = User.objects.aggregate(total=Count("pk"), active=Count("pk", filter=Q(is_active=True)))
     return {
         "districts": per_level.get(AreaLevel.DISTRICT, 0),
         "streets": per_level.get(AreaLevel.STREET, 0),

@@ -26,7 +26,7 @@ def area_m2(geom: BaseGeometry, *, lat0: float) -> float:
 
 def to_multipolygon(geom: BaseGeometry) -> GEOSGeometry:
     """A shapely (Multi)Polygon as a GEOS MultiPolygon in SRID 4326."""
-    g = GEOSGeometry(shapely.to_wkb(geom), srid=4326)
+    g = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=4326)
     if g.geom_type == "Polygon":
         g = MultiPolygon(g, srid=4326)
     return g

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -36,11 +35,7 @@ LANGUAGE_COOKIE_NAME = "govgrid_language"
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/contrib/gis/install/postgis/
 # PostGIS everywhere, tests included: there is no SQLite path.
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/govgrid"
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/govgrid")}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Persistent connections keep the request path short (one transaction, no reconnect).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
@@ -117,6 +112,7 @@ AUTHENTICATION_BACKENDS = [
     # https://django-axes.readthedocs.io/en/latest/2_installation.html
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "govgrid.accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -150,7 +146,8 @@ SILENCED_SYSTEM_CHECKS = [
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in Redis: saving on every request (the idle timeout) costs no database write.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -20,7 +20,7 @@
     var bounds = L.latLngBounds([]);
     var pending = sources.length;
     sources.forEach(function (src) {
-      fetch(src.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      fetch(src.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { features: [] }; })
         .then(function (fc) {
           var layer = L.geoJSON(fc, {

@@ -17,15 +17,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="GeoJSON file (WGS-84)")
         parser.add_argument("--dry-run", action="store_true", help="validate only")
-        parser.add_argument(
-            "--tolerance", type=float, default=None, help="overlap tolerance in m²"
-        )
+        parser.add_argument("--tolerance", type=float, default=None, help="overlap tolerance in m²")
 
     def handle(self, *args, path: str, dry_run: bool, tolerance: float | None, **options):
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}) from exc
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+            ) from exc
         try:
             report = boundaries_import(
                 raw=raw,
@@ -43,7 +43,9 @@ class Command(BaseCommand):
                 % {"n": len(report.problems), "features": report.features}
             )
         if dry_run:
-            self.stdout.write(_("%(n)s features checked, no problem found.") % {"n": report.features})
+            self.stdout.write(
+                _("%(n)s features checked, no problem found.") % {"n": report.features}
+            )
         else:
             self.stdout.write(
                 self.style.SUCCESS(

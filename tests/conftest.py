@@ -1,0 +1,54 @@
+import pytest
+
+from govgrid.accounts.models import Role, UnitKind
+from grids.models import StaffRole
+from tests import factories
+
+
+@pytest.fixture
+def city(db):
+    return factories.build_city()
+
+
+@pytest.fixture
+def people(city):
+    """One user per role, placed in the tiny city (street A, its first community/grid)."""
+    street, community, grid = city.streets[0], city.communities[0], city.grids[0]
+    district_centre = factories.make_unit(area=city.district, name="区综治中心")
+    street_centre = factories.make_unit(area=street, name="街道综治中心", parent=district_centre)
+    station = factories.make_unit(area=community, name="社区工作站", parent=street_centre)
+    department = factories.make_unit(
+        area=street, kind=UnitKind.DEPARTMENT, name="城管执法中队", parent=street_centre
+    )
+    p = {
+        "admin": factories.make_user(roles=[Role.ADMIN], username="t_admin", is_staff=True),
+        "leader": factories.make_user(
+            roles=[Role.LEADER], unit=district_centre, username="t_leader"
+        ),
+        "district": factories.make_user(
+            roles=[Role.DISTRICT_CENTRE], unit=district_centre, username="t_district"
+        ),
+        "street": factories.make_user(
+            roles=[Role.STREET_CENTRE], unit=street_centre, username="t_street"
+        ),
+        "station": factories.make_user(
+            roles=[Role.COMMUNITY_STATION], unit=station, username="t_station"
+        ),
+        "gridleader": factories.make_user(
+            roles=[Role.GRID_LEADER], unit=station, username="t_gridleader"
+        ),
+        "worker": factories.make_user(roles=[Role.GRID_WORKER], unit=station, username="t_worker"),
+        "handler": factories.make_user(
+            roles=[Role.UNIT_HANDLER], unit=department, username="t_handler"
+        ),
+    }
+    factories.staff_grid(grid=grid, user=p["worker"])
+    for g in city.grids_of(community):
+        factories.staff_grid(grid=g, user=p["gridleader"], role=StaffRole.LEADER)
+    p["units"] = {
+        "district": district_centre,
+        "street": street_centre,
+        "station": station,
+        "department": department,
+    }
+    return p
