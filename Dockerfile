@@ -14,8 +14,8 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # Without a .dockerignore the whole context arrives here, a developer's .env and the
 # .envs/.production/ files with real secrets included. This throwaway stage deletes them
 # (and other local clutter); the final stage copies only what is left, so none of it ends
-# up in a layer of the image that is shipped. locale/ is empty in git, so a fresh clone has
-# none; it is created here because compilemessages needs it.
+# up in a layer of the image that is shipped. `mkdir -p locale` keeps compilemessages
+# working should locale/ ever be missing from the context (git keeps no empty directory).
 FROM ${PYTHON_IMAGE} AS source
 WORKDIR /src
 COPY . .
@@ -64,7 +64,8 @@ WORKDIR /app
 # Dependencies first, read from pyproject.toml alone: this layer is rebuilt when the
 # dependency list changes, not on every code change.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import tomllib; \
+print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt

@@ -62,8 +62,12 @@ class AreaQuerySet(models.QuerySet):
         return self.filter(code__in=codes).order_by("level")
 
     def containing(self, point: Point) -> "AreaQuerySet":
-        """Grids whose boundary contains the point (ST_Contains, GiST-indexed)."""
-        return self.grids().filter(boundary__contains=point)
+        """Grids whose boundary covers the point (ST_Covers, GiST-indexed).
+
+        Covers rather than contains: a point exactly on the edge between two grids belongs
+        to both, not to neither; callers take the first by code.
+        """
+        return self.grids().filter(boundary__covers=point).order_by("code")
 
 
 class Area(TimeStampedModel):
@@ -96,12 +100,9 @@ class Area(TimeStampedModel):
         verbose_name = _("area")
         verbose_name_plural = _("areas")
         ordering = ["path"]
-        indexes = [
-            models.Index(
-                fields=["path"], name="area_path_prefix_idx", opclasses=["varchar_pattern_ops"]
-            ),
-            models.Index(fields=["level", "parent"], name="area_level_parent_idx"),
-        ]
+        # `path` is unique, so PostgreSQL also gets a varchar_pattern_ops index on it
+        # (Django's "_like" index): that is the one prefix (subtree) queries use.
+        indexes = [models.Index(fields=["level", "parent"], name="area_level_parent_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(level=AreaLevel.GRID) | Q(grid_type=""),

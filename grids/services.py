@@ -147,9 +147,10 @@ def _infer_level(props: dict[str, Any], code: str) -> int | None:
         return LEVEL_NAMES.get(str(raw).lower()) or (
             int(raw) if str(raw).isdigit() and int(raw) in AreaLevel.values else None
         )
-    return {15: AreaLevel.GRID, 12: AreaLevel.COMMUNITY, 9: AreaLevel.STREET}.get(
-        len(code), AreaLevel.CITY if len(code) == 6 and code.endswith("00") else AreaLevel.DISTRICT
-    )
+    if len(code) == 6:
+        # Both are 6-digit division codes; a city's ends in 00 (420100), a district's not.
+        return AreaLevel.CITY if code.endswith("00") else AreaLevel.DISTRICT
+    return {15: AreaLevel.GRID, 12: AreaLevel.COMMUNITY, 9: AreaLevel.STREET}.get(len(code))
 
 
 def load_feature_collection(raw: bytes | str) -> list[dict[str, Any]]:
@@ -204,6 +205,11 @@ def _parse_features(features: list[Any], report: ImportReport) -> list[ParsedFea
                 )
             )
         level = _infer_level(props, code)
+        if level is None and props.get("level") in (None, ""):
+            report.problems.append(
+                Problem(n, code, _("a code must have 6, 9, 12 or 15 digits, or name its level"))
+            )
+            continue
         if level is None:
             report.problems.append(Problem(n, code, _("unknown level %(level)r") % props))
             continue
@@ -355,7 +361,8 @@ def _check_overlaps(
 ) -> None:
     """Areas with the same parent may not overlap (beyond the tolerance).
 
-    Siblings already in the database take part too, unless the file replaces them.
+    Current siblings already in the database take part too, unless the file replaces them;
+    retired ones (valid_to in the past) do not, so grids can be redrawn under new codes.
     """
     siblings: dict[str, list[tuple[str, int | None, BaseGeometry]]] = defaultdict(list)
     file_codes = {f.code for f in parsed}
@@ -363,7 +370,8 @@ def _check_overlaps(
         if f.parent_code:
             siblings[f.parent_code].append((f.code, f.index, f.geometry))
     stored = (
-        Area.objects.filter(parent__code__in=list(siblings), boundary__isnull=False)
+        Area.objects.active()
+        .filter(parent__code__in=list(siblings), boundary__isnull=False)
         .exclude(code__in=file_codes)
         .values_list("parent__code", "code", "boundary")
     )
