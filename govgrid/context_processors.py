@@ -15,10 +15,15 @@ def navigation(request):
     roles = set(user.roles)
     items = [(_("Home"), reverse("home"))]
     if roles & GRID_ROLES:
+        items.append((_("Report"), reverse("incidents:report_new")))
+        items.append((_("My reports"), reverse("incidents:my_reports")))
         items.append((_("My grids"), reverse("grids:my_grids")))
+    if roles & {Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE}:
+        items.append((_("Triage"), reverse("dispatch:triage")))
     if roles & JURISDICTION_ROLES or Role.ADMIN in roles or user.is_superuser:
         items.append((_("Areas"), reverse("areas")))
     if Role.UNIT_HANDLER in roles:
+        items.append((_("Unit inbox"), reverse("dispatch:unit_inbox")))
         items.append((_("My unit"), reverse("accounts:unit_home")))
     if user.is_staff:
         items.append((_("Administration"), reverse("admin:index")))

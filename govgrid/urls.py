@@ -10,6 +10,7 @@ from grids import api as grids_api
 api_patterns = [
     path("areas/<str:code>/outlines/", grids_api.AreaOutlinesApi.as_view(), name="area_outlines"),
     path("grids/at/", grids_api.GridAtPointApi.as_view(), name="grid_at_point"),
+    path("me/area-bounds/", grids_api.MyAreaBoundsApi.as_view(), name="my_area_bounds"),
 ]
 
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("govgrid.accounts.urls")),
     path("grids/", include("grids.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("dispatch/", include("dispatch.urls")),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

@@ -16,16 +16,20 @@ from django.views.decorators.http import require_GET, require_POST
 from govgrid.accounts.models import GRID_ROLES, JURISDICTION_ROLES, Role
 from grids.selectors import area_roots_for_user
 
+CENTRE_ROLES = {Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE}
+
 
 def landing_url(user) -> str:
     """Where each role starts its day."""
     roles = set(user.roles)
     if Role.ADMIN in roles or user.is_superuser:
         return "accounts:admin_home"
+    if roles & CENTRE_ROLES:
+        return "dispatch:triage"
     if roles & JURISDICTION_ROLES:
         return "areas"
     if Role.UNIT_HANDLER in roles:
-        return "accounts:unit_home"
+        return "dispatch:unit_inbox"
     if roles & GRID_ROLES:
         return "grids:my_grids"
     return "accounts:no_role"

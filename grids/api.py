@@ -65,3 +65,16 @@ class GridAtPointApi(APIView):
                 {"detail": _("This point is not inside any grid you may work in.")}, status=404
             )
         return Response(self.OutputSerializer(grid).data)
+
+
+class MyAreaBoundsApi(APIView):
+    """The bounding box of the areas the user may see (to open maps on them)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from django.contrib.gis.db.models import Extent
+
+        from grids.selectors import area_list_for_user
+
+        extent = area_list_for_user(user=request.user).grids().aggregate(e=Extent("boundary"))["e"]
+        return Response({"bbox": list(extent) if extent else None})

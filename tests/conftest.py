@@ -52,3 +52,29 @@ def people(city):
         "department": department,
     }
     return p
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """The working-day calendar caches years per process; tests roll their rows back."""
+    from dispatch.calendar import calendar_cache_clear
+
+    calendar_cache_clear()
+    yield
+    calendar_cache_clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Give back what the data migrations seed (calendar, categories) when a reused test
+    database was left flushed by the transactional tests of an earlier run."""
+    with django_db_blocker.unblock():
+        from dispatch.calendar import calendar_seed
+        from dispatch.models import CalendarDay
+        from incidents.category_seed import seed_categories
+        from incidents.models import Category
+
+        if not CalendarDay.objects.exists():
+            calendar_seed()
+        seed_categories(Category)
+    yield

@@ -13,12 +13,12 @@ pytestmark = pytest.mark.django_db
 LANDINGS = {
     "admin": "/accounts/admin-home/",
     "leader": "/grids/areas/420103/",
-    "district": "/grids/areas/420103/",
-    "street": "/grids/areas/420103001/",
-    "station": "/grids/areas/420103001001/",
+    "district": "/dispatch/triage/",
+    "street": "/dispatch/triage/",
+    "station": "/dispatch/triage/",
     "gridleader": "/grids/mine/",
     "worker": "/grids/mine/",
-    "handler": "/accounts/unit/",
+    "handler": "/dispatch/unit/",
 }
 
 

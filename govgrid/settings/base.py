@@ -248,3 +248,7 @@ LOGGING = {
 # Area (m²) two grids of one community may overlap, or a grid may stick out of its
 # community, before the boundary importer refuses the file: digitising noise, not a mistake.
 BOUNDARY_TOLERANCE_M2 = env.float("BOUNDARY_TOLERANCE_M2", default=5.0)
+# Largest photo accepted from a phone or a desk (bytes).
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+# 吹哨报到: a summoned district department must sign within this many hours.
+WHISTLE_SIGNIN_HOURS = env.int("WHISTLE_SIGNIN_HOURS", default=2)

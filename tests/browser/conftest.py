@@ -39,7 +39,7 @@ def browser():
 
 
 @pytest.fixture
-def demo_city(transactional_db):
+def demo_city(django_db_serialized_rollback, transactional_db):
     from govgrid.synthetic.city import build_city
 
     random.seed(0)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dispatch import views
+
+app_name = "dispatch"
+
+urlpatterns = [
+    path("triage/", views.triage, name="triage"),
+    path("unit/", views.unit_desk, name="unit_inbox"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/act/", views.incident_action, name="incident_action"),
+]

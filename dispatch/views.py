@@ -1,0 +1,106 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dispatch.forms import ActionForm
+from dispatch.routing import rule_for
+from dispatch.selectors import (
+    duplicate_candidates,
+    incident_get_for_user,
+    triage_inbox,
+    unit_inbox,
+)
+from dispatch.services import allowed_actions, incident_act
+from dispatch.workflow import ACTIONS, STATE_LABELS, State
+from govgrid.accounts.models import Role
+from govgrid.lib.errors import DomainError
+
+CENTRE_ROLES = (Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE)
+INBOX_LIMIT = 50
+
+
+@login_required
+def triage(request):
+    """A centre's triage desk."""
+    if not request.user.has_role(*CENTRE_ROLES):
+        raise PermissionDenied
+    columns = {name: list(qs[:INBOX_LIMIT]) for name, qs in triage_inbox(user=request.user).items()}
+    return render(
+        request, "dispatch/triage.html", {"columns": columns, "state_labels": STATE_LABELS}
+    )
+
+
+@login_required
+def unit_desk(request):
+    """A unit handler's inbox: to sign, in progress, overdue, returned; urgent first."""
+    if not request.user.has_role(Role.UNIT_HANDLER):
+        raise PermissionDenied
+    columns = {name: list(qs[:INBOX_LIMIT]) for name, qs in unit_inbox(user=request.user).items()}
+    return render(
+        request, "dispatch/unit_inbox.html", {"columns": columns, "state_labels": STATE_LABELS}
+    )
+
+
+@login_required
+def incident_detail(request, pk: int):
+    incident = incident_get_for_user(user=request.user, pk=pk)
+    actions = allowed_actions(user=request.user, incident=incident)
+    suggestion = None
+    if any(a.name in ("dispatch", "redispatch", "whistle") for a in actions):
+        suggestion = rule_for(incident)
+    initial = {}
+    if suggestion:
+        initial = {
+            "lead_unit": suggestion.lead_unit_id,
+            "co_units": [u.pk for u in suggestion.co_units.all()],
+        }
+    form = ActionForm(incident=incident, initial=initial)
+    duplicates = (
+        duplicate_candidates(incident=incident)
+        if incident.state in (State.REPORTED, State.ACCEPTED)
+        and any(a.name == "duplicate" for a in actions)
+        else []
+    )
+    return render(
+        request,
+        "dispatch/incident_detail.html",
+        {
+            "incident": incident,
+            "actions": actions,
+            "form": form,
+            "suggestion": suggestion,
+            "duplicates": duplicates,
+            "state_labels": STATE_LABELS,
+            "action_labels": {a.name: a.label for a in ACTIONS.values()},
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_action(request, pk: int):
+    incident = incident_get_for_user(user=request.user, pk=pk)
+    form = ActionForm(request.POST, request.FILES, incident=incident)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("dispatch:incident_detail", pk=pk)
+    name = form.cleaned_data["action"]
+    try:
+        incident_act(
+            incident_id=incident.pk,
+            action=name,
+            actor=request.user,
+            expected_state=form.cleaned_data.get("expected_state") or None,
+            **form.service_fields(),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        label = ACTIONS[name].label if name in ACTIONS else name
+        messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return redirect("dispatch:incident_detail", pk=pk)
