@@ -30,6 +30,7 @@ from dispatch.models import (
 from dispatch.routing import rule_for
 from dispatch.workflow import ACTIONS, PHASE_OF_STATE, Action, State
 from govgrid.accounts.models import Unit, UnitKind
+from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from incidents.models import (
     Attachment,
@@ -243,6 +244,7 @@ def incident_act(
     incident.save()
     event = IncidentEvent.objects.create(
         incident=incident,
+        at=now,
         actor=actor,
         action=action,
         from_state=from_state,
@@ -283,6 +285,10 @@ def _withdraw_active(incident: Incident, now: datetime) -> None:
 
 
 def _assign(incident, now, lead: Unit, co_units, handler, *, whistle=False, signin_deadline=None):
+    if handler is not None and (
+        getattr(handler, "unit_id", None) != lead.pk or not handler.is_active
+    ):
+        raise DomainError(_("The first handler must work in the lead unit."), code="handler")
     _withdraw_active(incident, now)
     _start_phase(incident, "signin", now, deadline=signin_deadline)
     Assignment.objects.create(
@@ -320,7 +326,11 @@ def _do_duplicate(incident, actor, now, f):
     original = (
         original if isinstance(original, Incident) else Incident.objects.filter(pk=original).first()
     )
-    if original is None or original.pk == incident.pk:
+    visible = (
+        original is not None
+        and scope_queryset(actor, Incident.objects.filter(pk=original.pk)).exists()
+    )
+    if not visible or original.pk == incident.pk:
         raise DomainError(_("Pick the original incident."), code="duplicate_of")
     incident.duplicate_of = original
     incident.state = State.REJECTED
@@ -328,6 +338,7 @@ def _do_duplicate(incident, actor, now, f):
     # The original's timeline shows the link too.
     IncidentEvent.objects.create(
         incident=original,
+        at=now,
         actor=actor,
         action="duplicate_linked",
         note=incident.number,
@@ -488,7 +499,7 @@ def _do_decide_extension(incident, actor, now, f):
 
 
 def _do_verify(incident, actor, now, f):
-    incident.assignments.filter(state=AssignmentState.SIGNED).update(
+    incident.assignments.filter(state__in=[AssignmentState.PENDING, AssignmentState.SIGNED]).update(
         state=AssignmentState.DONE, finished_at=now
     )
     incident.state = State.CLOSED
@@ -614,6 +625,7 @@ def incident_self_handled(
     incident.save()
     event = IncidentEvent.objects.create(
         incident=incident,
+        at=now,
         actor=actor,
         action="self_handle",
         from_state=State.REPORTED,
@@ -641,6 +653,7 @@ def incident_route(*, incident: Incident, now: datetime) -> None:
     incident.save()
     IncidentEvent.objects.create(
         incident=incident,
+        at=now,
         actor=None,
         action="dispatch",
         from_state=State.REPORTED,

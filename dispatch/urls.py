@@ -9,4 +9,5 @@ urlpatterns = [
     path("unit/", views.unit_desk, name="unit_inbox"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("incidents/<int:pk>/act/", views.incident_action, name="incident_action"),
+    path("attachments/<int:pk>/", views.attachment_file, name="attachment_file"),
 ]

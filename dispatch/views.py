@@ -104,3 +104,23 @@ def incident_action(request, pk: int):
         label = ACTIONS[name].label if name in ACTIONS else name
         messages.success(request, _("Done: %(action)s.") % {"action": label})
     return redirect("dispatch:incident_detail", pk=pk)
+
+
+@login_required
+def attachment_file(request, pk: int):
+    """Serve a photo or file of an incident the user may see (never a public URL)."""
+    from django.http import FileResponse, Http404
+
+    from incidents.models import Attachment
+
+    attachment = Attachment.objects.select_related("incident").filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    incident_get_for_user(user=request.user, pk=attachment.incident_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

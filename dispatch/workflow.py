@@ -86,132 +86,47 @@ def _a(name, label, sources, target, roles, requires=(), party="owner"):
 
 
 S = State
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in [
-        # Triage at the owning centre.
-        _a("accept", _("Accept"), [S.REPORTED], S.ACCEPTED, CENTRES),
-        _a("reject", _("Reject"), [S.REPORTED], S.REJECTED, CENTRES, ["reason"]),
-        # "duplicate" is a rejection that links the original; both timelines show it.
-        _a(
-            "duplicate",
-            _("Mark as duplicate"),
-            [S.REPORTED, S.ACCEPTED],
-            S.REJECTED,
-            CENTRES,
-            ["duplicate_of"],
-        ),
-        _a(
-            "escalate",
-            _("Escalate to the parent centre"),
-            [S.REPORTED, S.ACCEPTED, S.RETURNED],
-            S.REPORTED,
-            CENTRES,
-            ["reason"],
-        ),
-        _a(
-            "dispatch",
-            _("Dispatch"),
-            [S.REPORTED, S.ACCEPTED],
-            S.DISPATCHED,
-            CENTRES,
-            ["lead_unit"],
-        ),
-        # 吹哨报到: only a street centre summons district departments.
-        _a(
-            "whistle",
-            _("Whistle (summon a district department)"),
-            [S.REPORTED, S.ACCEPTED],
-            S.DISPATCHED,
-            {Role.STREET_CENTRE},
-            ["lead_unit"],
-        ),
-        # A returned case goes out again: to another unit, or back to the same one when the
-        # centre overrules the return (the overrule counts against that unit in the review).
-        _a("redispatch", _("Dispatch again"), [S.RETURNED], S.DISPATCHED, CENTRES, ["lead_unit"]),
-        _a("overrule", _("Overrule the return"), [S.RETURNED], S.DISPATCHED, CENTRES, ["reason"]),
-        # The lead unit.
-        _a("sign", _("Sign for it"), [S.DISPATCHED], S.IN_PROGRESS, UNIT, party="lead"),
-        _a("return", _("Return it"), [S.DISPATCHED], S.RETURNED, UNIT, ["reason"], party="lead"),
-        _a("progress", _("Report progress"), [S.IN_PROGRESS], None, UNIT, ["note"], party="co"),
-        _a(
-            "handle",
-            _("Report the result"),
-            [S.IN_PROGRESS],
-            S.HANDLED,
-            UNIT,
-            ["result", "evidence"],
-            party="lead",
-        ),
-        _a(
-            "request_extension",
-            _("Ask for more time"),
-            [S.DISPATCHED, S.IN_PROGRESS],
-            None,
-            UNIT,
-            ["reason", "days"],
-            party="lead",
-        ),
-        # The owning centre checks the result.
-        _a("verify", _("Verify and close"), [S.HANDLED], S.CLOSED, CENTRES),
-        _a(
-            "rework",
-            _("Verification failed: rework"),
-            [S.HANDLED],
-            S.IN_PROGRESS,
-            CENTRES,
-            ["reason"],
-        ),
-        _a(
-            "decide_extension",
-            _("Decide the extension"),
-            [S.DISPATCHED, S.IN_PROGRESS],
-            None,
-            CENTRES,
-            ["approve"],
-        ),
-        # After closure: the reporter (or the centre on a phone follow-up) rates it; an
-        # unsatisfied rating opens a reopen request the centre decides.
-        _a(
-            "rate",
-            _("Rate the result"),
-            [S.CLOSED],
-            None,
-            FIELD | CENTRES,
-            ["rating"],
-            party="reporter",
-        ),
-        _a("decide_reopen", _("Decide the reopen request"), [S.CLOSED], None, CENTRES, ["approve"]),
-        # Side actions.
-        _a(
-            "suspend",
-            _("Suspend"),
-            [S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.RETURNED],
-            S.SUSPENDED,
-            CENTRES,
-            ["reason"],
-        ),
-        _a("resume", _("Resume"), [S.SUSPENDED], None, CENTRES),
-        _a(
-            "cancel",
-            _("Cancel"),
-            [S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.RETURNED, S.SUSPENDED],
-            S.CANCELLED,
-            CENTRES,
-            ["reason"],
-        ),
-        _a("mark_urgent", _("Mark urgent"), OPEN_STATES, None, CENTRES | LEADERS, party="any"),
-        _a(
-            "instruct",
-            _("Leader instruction"),
-            OPEN_STATES | FINAL_STATES,
-            None,
-            LEADERS,
-            ["note"],
-            party="any",
-        ),
-    ]
-}
+# fmt: off
+# One row per action: name, label, from states, to state (None: unchanged or decided by the
+# service), roles, required fields, party on the incident.
+_ROWS = [
+    # Triage at the owning centre.
+    ("accept", _("Accept"), [S.REPORTED], S.ACCEPTED, CENTRES, [], "owner"),
+    ("reject", _("Reject"), [S.REPORTED], S.REJECTED, CENTRES, ["reason"], "owner"),
+    # "duplicate" is a rejection that links the original; both timelines show it.
+    ("duplicate", _("Mark as duplicate"), [S.REPORTED, S.ACCEPTED], S.REJECTED, CENTRES, ["duplicate_of"], "owner"),
+    ("escalate", _("Escalate to the parent centre"), [S.REPORTED, S.ACCEPTED, S.RETURNED], S.REPORTED, CENTRES, ["reason"], "owner"),
+    ("dispatch", _("Dispatch"), [S.REPORTED, S.ACCEPTED], S.DISPATCHED, CENTRES, ["lead_unit"], "owner"),
+    # 吹哨报到: only a street centre summons district departments.
+    ("whistle", _("Whistle (summon a district department)"), [S.REPORTED, S.ACCEPTED], S.DISPATCHED, {Role.STREET_CENTRE}, ["lead_unit"], "owner"),
+    # A returned case goes out again: to another unit, or back to the same one when the
+    # centre overrules the return (the overrule counts against that unit in the review).
+    ("redispatch", _("Dispatch again"), [S.RETURNED], S.DISPATCHED, CENTRES, ["lead_unit"], "owner"),
+    ("overrule", _("Overrule the return"), [S.RETURNED], S.DISPATCHED, CENTRES, ["reason"], "owner"),
+    # The lead unit.
+    ("sign", _("Sign for it"), [S.DISPATCHED], S.IN_PROGRESS, UNIT, [], "lead"),
+    ("return", _("Return it"), [S.DISPATCHED], S.RETURNED, UNIT, ["reason"], "lead"),
+    ("progress", _("Report progress"), [S.IN_PROGRESS], None, UNIT, ["note"], "co"),
+    ("handle", _("Report the result"), [S.IN_PROGRESS], S.HANDLED, UNIT, ["result", "evidence"], "lead"),
+    # Extensions concern the handling deadline, so only a signed case may ask.
+    ("request_extension", _("Ask for more time"), [S.IN_PROGRESS], None, UNIT, ["reason", "days"], "lead"),
+    # The owning centre checks the result and decides requests.
+    ("verify", _("Verify and close"), [S.HANDLED], S.CLOSED, CENTRES, [], "owner"),
+    ("rework", _("Verification failed: rework"), [S.HANDLED], S.IN_PROGRESS, CENTRES, ["reason"], "owner"),
+    ("decide_extension", _("Decide the extension"), [S.IN_PROGRESS], None, CENTRES, ["approve"], "owner"),
+    # After closure the reporter (or the centre on a phone follow-up) rates it; an
+    # unsatisfied rating opens a reopen request the centre decides.
+    ("rate", _("Rate the result"), [S.CLOSED], None, FIELD | CENTRES, ["rating"], "reporter"),
+    ("decide_reopen", _("Decide the reopen request"), [S.CLOSED], None, CENTRES, ["approve"], "owner"),
+    # Side actions.
+    ("suspend", _("Suspend"), [S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.RETURNED], S.SUSPENDED, CENTRES, ["reason"], "owner"),
+    ("resume", _("Resume"), [S.SUSPENDED], None, CENTRES, [], "owner"),
+    ("cancel", _("Cancel"), [S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.RETURNED, S.SUSPENDED], S.CANCELLED, CENTRES, ["reason"], "owner"),
+    ("mark_urgent", _("Mark urgent"), OPEN_STATES, None, CENTRES | LEADERS, [], "any"),
+    ("instruct", _("Leader instruction"), OPEN_STATES | FINAL_STATES, None, LEADERS, ["note"], "any"),
+]
+# fmt: on
+ACTIONS: dict[str, Action] = {row[0]: _a(*row[:6], party=row[6]) for row in _ROWS}
 
 
 def action_for(name: str) -> Action | None:

@@ -4,13 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from govgrid import views
+from govgrid import api_urls, views
 from grids import api as grids_api
 
 api_patterns = [
     path("areas/<str:code>/outlines/", grids_api.AreaOutlinesApi.as_view(), name="area_outlines"),
     path("grids/at/", grids_api.GridAtPointApi.as_view(), name="grid_at_point"),
     path("me/area-bounds/", grids_api.MyAreaBoundsApi.as_view(), name="my_area_bounds"),
+    *api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -36,8 +37,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served as public /media/ URLs: incident photos go through
+# dispatch.views.attachment_file, which checks the viewer's scope.

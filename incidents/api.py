@@ -6,18 +6,20 @@ detail representation as `IncidentDetailApi`, built by `incident_detail_response
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.fields import empty
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -75,9 +77,7 @@ class PhotoListField(serializers.ListField):
 
     def get_value(self, dictionary):
         if html.is_html_input(dictionary):
-            files = dictionary.getlist(self.field_name) + dictionary.getlist(
-                f"{self.field_name}[]"
-            )
+            files = dictionary.getlist(self.field_name) + dictionary.getlist(f"{self.field_name}[]")
             return files or empty
         return super().get_value(dictionary)
 
@@ -184,7 +184,8 @@ class _AttachmentSerializer(serializers.Serializer):
 
     def get_url(self, obj) -> str:
         request = self.context.get("request")
-        url = obj.file.url
+        # Through the scoped view, never the storage's public URL.
+        url = reverse("dispatch:attachment_file", args=[obj.pk])
         return request.build_absolute_uri(url) if request else url
 
 
@@ -199,13 +200,16 @@ class _EventSerializer(serializers.Serializer):
     unit = serializers.StringRelatedField(allow_null=True)
     note = serializers.CharField()
     data = serializers.JSONField()
-    attachments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    attachments = serializers.SerializerMethodField(help_text="Ids of the files it added.")
 
     class Meta:
         ref_name = "IncidentEvent"
 
     def get_action_label(self, obj) -> str:
         return action_label(obj.action)
+
+    def get_attachments(self, obj) -> list[int]:
+        return [a.pk for a in obj.attachments.all()]
 
 
 class _AssignmentSerializer(serializers.Serializer):
@@ -273,18 +277,55 @@ def incident_detail_response(*, request, incident_id: int, status_code: int = 20
 # --------------------------------------------------------------------------------------
 
 
+class IncidentDetailApi(APIView):
+    """One incident with its timeline, dispatches, files and the caller's next actions."""
+
+    class OutputSerializer(IncidentOutputSerializer):
+        reporter_phone = serializers.CharField()
+        duplicate_of = _IncidentRefSerializer(allow_null=True)
+        duplicates = _IncidentRefSerializer(many=True)
+        events = _EventSerializer(many=True)
+        assignments = _AssignmentSerializer(many=True)
+        attachments = _AttachmentSerializer(many=True)
+        extension_requests = _ExtensionRequestSerializer(many=True)
+        allowed_actions = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "IncidentDetail"
+
+        @extend_schema_field(_AllowedActionSerializer(many=True))
+        def get_allowed_actions(self, obj: Incident) -> list[dict]:
+            # Computed by the view (dispatch.services.allowed_actions) and passed in.
+            return [
+                {"name": a.name, "label": str(a.label), "requires": list(a.requires)}
+                for a in self.context.get("allowed_actions", [])
+            ]
+
+    @extend_schema(
+        operation_id="incident_detail",
+        responses={200: OutputSerializer, 404: OpenApiResponse(description="Not in your scope.")},
+    )
+    def get(self, request, pk: int):
+        return incident_detail_response(request=request, incident_id=pk)
+
+
 class IncidentReportApi(APIView):
-    """File a report: a grid worker from the phone, or a centre desk from another channel."""
+    """File a report: a grid worker from the phone, or a centre desk from another channel.
+
+    JSON or multipart; photos and evidence only in multipart, as repeated `photos` /
+    `evidence` fields (`photos[]` works too).
+    """
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
         category = serializers.PrimaryKeyRelatedField(
-            queryset=Category.objects.select_related("parent")
+            queryset=Category.objects.select_related("parent"),
+            help_text="A small category (see /api/categories/).",
         )
         description = serializers.CharField(max_length=2000)
-        lon = serializers.FloatField(min_value=-180, max_value=180)
-        lat = serializers.FloatField(min_value=-90, max_value=90)
+        lon = serializers.FloatField(min_value=-180, max_value=180, help_text="WGS-84")
+        lat = serializers.FloatField(min_value=-90, max_value=90, help_text="WGS-84")
         location_source = serializers.ChoiceField(
             choices=LocationSource.choices, default=LocationSource.GPS
         )
@@ -294,13 +335,19 @@ class IncidentReportApi(APIView):
             max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
         )
         people_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-        urgency = serializers.ChoiceField(choices=Urgency.choices, allow_blank=True, default="")
+        urgency = serializers.ChoiceField(
+            choices=Urgency.choices,
+            allow_blank=True,
+            default="",
+            help_text="Empty: the category's default.",
+        )
         risk_colour = serializers.ChoiceField(
             choices=RiskColour.choices, allow_blank=True, default=RiskColour.NONE
         )
         channel = serializers.ChoiceField(
             choices=[*FIELD_CHANNELS, *DESK_CHANNELS],
             required=False,
+            help_text="Grid staff: grid. Centre desks: hotline, petition, video or leader.",
             error_messages={
                 "invalid_choice": gettext_lazy("You may not file reports on the “{input}” channel.")
             },
@@ -315,7 +362,7 @@ class IncidentReportApi(APIView):
         is_self_handled = serializers.BooleanField(default=False)
         result = serializers.CharField(max_length=2000, allow_blank=True, default="")
         photos = PhotoListField()
-        evidence = PhotoListField()
+        evidence = PhotoListField(help_text="Photos of the result when handled on the spot.")
 
         class Meta:
             ref_name = "IncidentReportInput"
@@ -323,16 +370,128 @@ class IncidentReportApi(APIView):
         def __init__(self, *args, channels: list[str] | None = None, **kwargs):
             super().__init__(*args, **kwargs)
             if channels:
+                # The caller's own channels; the first one is the usual one.
                 self.fields["channel"].choices = channels
                 self.fields["channel"].default = channels[0]
 
     @extend_schema(
+        operation_id="incident_report",
         request=InputSerializer,
         responses={
-            201: IncidentDetailApi_OutputSerializer_ref
-            if False
-            else OpenApiResponse(description="The filed incident (as the detail endpoint)."),
+            201: IncidentDetailApi.OutputSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Field errors ({field: [messages]}) or a refused rule.",
+            ),
+            403: OpenApiResponse(description="The caller files no reports."),
         },
     )
     def post(self, request):
-        raise NotImplementedError
+        channels = report_channels_for(request.user)
+        if not channels:
+            raise PermissionDenied(_("Only grid staff and centre desks file reports."))
+        serializer = self.InputSerializer(data=request.data, channels=channels)
+        serializer.is_valid(raise_exception=True)
+        incident = incident_report(
+            data=ReportInput(**serializer.validated_data), actor=request.user
+        )
+        return incident_detail_response(
+            request=request, incident_id=incident.pk, status_code=status.HTTP_201_CREATED
+        )
+
+
+class IncidentListApi(APIView):
+    """The incidents the caller may see, newest first, limit/offset pages."""
+
+    class Pagination(LimitOffsetPagination):
+        default_limit = 20
+        max_limit = 100
+
+    class FilterSerializer(serializers.Serializer):
+        state = serializers.ChoiceField(choices=STATES, required=False)
+        category = serializers.PrimaryKeyRelatedField(
+            queryset=Category.objects.all(),
+            required=False,
+            help_text="A small category, or a big one for all of its small ones.",
+        )
+        channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+
+        class Meta:
+            ref_name = "IncidentListFilter"
+
+    OutputSerializer = IncidentOutputSerializer
+
+    @extend_schema(
+        operation_id="incident_list",
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("limit", int, description="page size (default 20, at most 100)"),
+            OpenApiParameter("offset", int),
+        ],
+        responses={
+            200: inline_serializer(
+                "IncidentListPage",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": IncidentOutputSerializer(many=True),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.validated_data
+        incidents = incident_list_for_user(user=request.user)
+        if "state" in filters:
+            incidents = incidents.filter(state=filters["state"])
+        if "category" in filters:
+            category = filters["category"]
+            incidents = incidents.filter(Q(category=category) | Q(category__parent=category))
+        if "channel" in filters:
+            incidents = incidents.filter(channel=filters["channel"])
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(
+            incidents.order_by("-reported_at", "-pk"), request, view=self
+        )
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True, context={"request": request}).data
+        )
+
+
+class CategoryListApi(APIView):
+    """Active small categories grouped under their big category, for the report form."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        code = serializers.CharField()
+        name = serializers.CharField()
+        children = inline_serializer(
+            "SmallCategory",
+            {
+                "id": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "name": serializers.CharField(),
+                "urgency": serializers.CharField(),
+                "handling_level": serializers.IntegerField(),
+            },
+            many=True,
+            source="active_children",
+        )
+
+        class Meta:
+            ref_name = "BigCategory"
+
+    @extend_schema(operation_id="category_list", responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        big = Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related(
+            Prefetch(
+                "children",
+                queryset=Category.objects.filter(is_active=True).order_by("sort", "code"),
+                to_attr="active_children",
+            )
+        )
+        groups = [c for c in big if c.active_children]
+        return Response(self.OutputSerializer(groups, many=True).data)

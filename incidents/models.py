@@ -8,6 +8,7 @@ edited. Only services in `incidents.services` and `dispatch.services` write thes
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govgrid.lib.models import TimeStampedModel
@@ -229,7 +230,8 @@ class IncidentEvent(models.Model):
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
     )
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by the services (which may act "as of" a given time, e.g. the demo generator).
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

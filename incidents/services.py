@@ -107,6 +107,26 @@ def owner_centre_for(*, grid: Area, level: int) -> Unit:
     raise DomainError(_("No centre covers this grid; ask an administrator."), code="no_centre")
 
 
+DESK_CHANNELS = frozenset({Channel.HOTLINE, Channel.PETITION, Channel.VIDEO, Channel.LEADER})
+PUBLIC_CHANNELS = frozenset({Channel.RESIDENT, Channel.OPEN311})
+
+
+def _check_channel(channel: str, actor) -> None:
+    """Grid staff report as grid workers; centre desks enter the other channels; the public
+    channels need no account."""
+    if channel in PUBLIC_CHANNELS:
+        return
+    allowed = actor is not None and (
+        (channel == Channel.GRID_WORKER and actor.has_role(Role.GRID_WORKER, Role.GRID_LEADER))
+        or (
+            channel in DESK_CHANNELS
+            and actor.has_role(Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE)
+        )
+    )
+    if not allowed:
+        raise DomainError(_("You may not file reports on this channel."), code="channel")
+
+
 def _check_category(category: Category) -> None:
     if category.is_big or not category.is_active:
         raise DomainError(_("Pick an active small category."), code="category")
@@ -125,6 +145,9 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
     from dispatch import services as dispatch_services
     from dispatch.workflow import State
 
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    _check_channel(data.channel, actor)
     _check_category(data.category)
     if data.is_self_handled and not (data.result.strip() and data.evidence):
         raise DomainError(
@@ -145,7 +168,7 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
         location_source=data.location_source,
         address=data.address,
         grid=grid,
-        reporter=actor if actor is not None and actor.is_authenticated else None,
+        reporter=actor,
         reporter_name=data.reporter_name or (actor.full_name if actor else ""),
         reporter_phone=data.reporter_phone,
         parties=data.parties,
@@ -161,6 +184,7 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
     )
     event = IncidentEvent.objects.create(
         incident=incident,
+        at=now,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action="report",
         to_state=State.REPORTED,

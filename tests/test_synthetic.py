@@ -17,7 +17,15 @@ pytestmark = pytest.mark.django_db
 def generate(seed=7, *extra):
     out, err = StringIO(), StringIO()
     call_command(
-        "generate_city", "--scale", "demo", "--seed", str(seed), *extra, stdout=out, stderr=err
+        "generate_city",
+        "--scale",
+        "demo",
+        "--seed",
+        str(seed),
+        "--no-incidents",
+        *extra,
+        stdout=out,
+        stderr=err,
     )
     return out.getvalue(), err.getvalue()
 
@@ -118,3 +126,27 @@ def test_a_second_run_refuses_or_skips_without_touching_the_city():
     out, _ = generate(7, "--if-empty")
     assert "already loaded" in out
     assert fingerprint() == before
+
+
+def test_demo_incidents_cover_every_state_with_real_histories():
+    from django.utils import timezone
+
+    from dispatch.workflow import STATES
+    from govgrid.synthetic.incidents import build_incidents
+    from incidents.models import Incident, IncidentEvent
+
+    generate()
+    counts = build_incidents(count=400, seed=3, progress=lambda it, desc, total: it)
+    assert counts["incidents"] > 380
+    states = set(Incident.objects.values_list("state", flat=True))
+    assert states == set(STATES), set(STATES) - states
+    # Histories are real: every incident starts with its report, in time order, in the past.
+    now = timezone.now()
+    for incident in Incident.objects.all()[:50]:
+        events = list(incident.events.all())
+        assert events[0].action == "report"
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert events[-1].at <= now
+        if incident.state != "reported" and incident.state not in ("handled",):
+            assert len(events) >= 2
+    assert IncidentEvent.objects.filter(action="dispatch").exists()

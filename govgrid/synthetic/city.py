@@ -44,11 +44,13 @@ class Scale:
     streets: int
     communities: int
     grids: int
+    # Incidents filed and walked through the real services (slow path, for demos).
+    demo_incidents: int = 0
 
 
 SCALES = {
     # One district (江汉区): 4 streets, 12 communities, 60 grids.
-    "demo": Scale(districts=1, streets=4, communities=12, grids=60),
+    "demo": Scale(districts=1, streets=4, communities=12, grids=60, demo_incidents=2000),
     # Wuhan (PRODUCT.md section 2).
     "wuhan": Scale(districts=16, streets=178, communities=3133, grids=16274),
 }
@@ -318,7 +320,9 @@ class PeopleBuilder:
             GridStaff.objects.bulk_create(rows[start : start + batch])
 
 
-def build_city(*, scale_name: str, seed: int, progress: ProgressFn) -> dict[str, int]:
+def build_city(
+    *, scale_name: str, seed: int, progress: ProgressFn, incidents: bool = True
+) -> dict[str, int]:
     """Plan and write the whole city in one transaction; returns row counts."""
     scale = SCALES[scale_name]
     rng = random.Random(seed)
@@ -328,7 +332,12 @@ def build_city(*, scale_name: str, seed: int, progress: ProgressFn) -> dict[str,
         by_code = write_areas(plan, progress)
         people.build()  # units need the areas' primary keys
         people.write(by_code, progress)
-    return {
+    counts: dict[str, int] = {}
+    if scale.demo_incidents and incidents:
+        from govgrid.synthetic.incidents import build_incidents
+
+        counts = build_incidents(count=scale.demo_incidents, seed=seed, progress=progress)
+    return counts | {
         "areas": plan.count(),
         "grids": len(plan.areas.get(AreaLevel.GRID, [])),
         "units": len(people.units),
@@ -347,13 +356,16 @@ def delete_city() -> None:
     The audit log is append-only and keeps its users, so a city whose users have audit
     history cannot be deleted: recreate the database instead (`make reset-db`).
     """
+    from dispatch.models import RoutingRule
     from govgrid.audit.models import AuditEntry
+    from incidents.models import Incident
 
-    if AuditEntry.objects.filter(actor__isnull=False).exists():
+    if AuditEntry.objects.filter(actor__isnull=False).exists() or Incident.objects.exists():
         raise CityInUse(
-            "The audit log references this city's users and is append-only; "
-            "run `make reset-db` to start from an empty database."
+            "The audit log or incident histories reference this city's users and are "
+            "append-only; run `make reset-db` to start from an empty database."
         )
+    RoutingRule.objects.all().delete()
     GridStaff.objects.all().delete()
     Unit.objects.update(head=None, parent=None)
     User.objects.all().delete()

@@ -41,9 +41,11 @@ def browser():
 @pytest.fixture
 def demo_city(django_db_serialized_rollback, transactional_db):
     from govgrid.synthetic.city import build_city
+    from govgrid.synthetic.incidents import routing_rules_create
 
     random.seed(0)
-    build_city(scale_name="demo", seed=2026, progress=lambda it, desc, total: it)
+    build_city(scale_name="demo", seed=2026, progress=lambda it, desc, total: it, incidents=False)
+    routing_rules_create()
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def open_page(browser, live_server):
     """open_page(viewport) -> a Playwright page; console errors fail the test."""
     contexts, errors = [], []
 
-    def _open(viewport):
-        ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+    def _open(viewport, **context_options):
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context_options)
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))

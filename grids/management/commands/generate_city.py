@@ -29,8 +29,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when a city is already loaded"
         )
+        parser.add_argument(
+            "--no-incidents", action="store_true", help="areas, units and people only"
+        )
 
-    def handle(self, *args, scale: str, seed: int, reset: bool, if_empty: bool, **options):
+    def handle(
+        self,
+        *args,
+        scale: str,
+        seed: int,
+        reset: bool,
+        if_empty: bool,
+        no_incidents: bool,
+        **options,
+    ):
         if city_exists():
             if if_empty:
                 self.stdout.write("A city is already loaded; nothing generated.")
@@ -46,7 +58,7 @@ class Command(BaseCommand):
         def bar(iterable, desc, total):
             return progress(iterable, desc=desc, total=total, stream=self.stderr)
 
-        counts = build_city(scale_name=scale, seed=seed, progress=bar)
+        counts = build_city(scale_name=scale, seed=seed, progress=bar, incidents=not no_incidents)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Generated the {scale} city (seed {seed}) in {time.monotonic() - started:.1f} s: "
