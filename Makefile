@@ -46,7 +46,7 @@ messages:
 	@$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --no-obsolete
 	@$(MANAGE) makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
 	@# English msgids are the English interface: the en catalogue repeats them.
-	@msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
+	@$(PY) scripts/po_english.py
 	@$(MANAGE) compilemessages --ignore=.venv
 
 bench: setup

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dispatch.calendar import years_without_data
-from dispatch.models import CalendarDay
+from dispatch.models import CalendarDay, ExtensionRequest, RoutingRule
 
 
 @admin.register(CalendarDay)
@@ -36,3 +36,51 @@ class CalendarDayAdmin(admin.ModelAdmin):
                     % {"years": ", ".join(str(year) for year in missing)},
                 )
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Ordered rules, first match wins. A rule whose unit is inactive never matches, so it
+    is flagged in the list and on the page."""
+
+    list_display = ["priority", "name", "lead_unit", "unit_is_active", "auto_dispatch", "is_active"]
+    list_display_links = ["name"]
+    list_editable = ["priority", "is_active"]
+    list_filter = ["is_active", "auto_dispatch", "lead_unit__is_active"]
+    search_fields = ["name", "lead_unit__name"]
+    list_select_related = ["lead_unit"]
+    autocomplete_fields = ["lead_unit", "co_units", "categories", "areas"]
+    ordering = ["priority", "pk"]
+
+    @admin.display(description=gettext_lazy("unit active"), boolean=True)
+    def unit_is_active(self, obj: RoutingRule) -> bool:
+        return obj.lead_unit.is_active
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            broken = list(
+                RoutingRule.objects.filter(is_active=True, lead_unit__is_active=False).values_list(
+                    "name", flat=True
+                )
+            )
+            if broken:
+                messages.warning(
+                    request,
+                    _("These rules point at an inactive unit and never match: %(rules)s")
+                    % {"rules": "、".join(broken)},
+                )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    list_display = ["incident", "unit", "days", "state", "deadline_before", "deadline_after"]
+    list_filter = ["state"]
+    list_select_related = ["incident", "unit"]
+    search_fields = ["incident__number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided on the incident page, through the service

@@ -80,6 +80,8 @@ class ExtensionState(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+    # The handling phase ended (result reported, returned, cancelled…) before a decision.
+    LAPSED = "lapsed", _("Lapsed")
 
 
 class ExtensionRequest(TimeStampedModel):

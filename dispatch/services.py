@@ -158,6 +158,13 @@ def action_permission(*, user, incident: Incident, action: Action) -> Permission
         and not incident.extension_requests.filter(state=ExtensionState.PENDING).exists()
     ):
         return Permission(False, _("No extension request is waiting."))
+    if action.name == "mark_urgent" and incident.urgency == Urgency.URGENT:
+        return Permission(False, _("The incident is already urgent."))
+    if (
+        action.name == "request_extension"
+        and incident.extension_requests.filter(state=ExtensionState.PENDING).exists()
+    ):
+        return Permission(False, _("An extension request is already waiting."))
     if action.name == "rate" and incident.rating:
         return Permission(False, _("This incident has been rated already."))
     return Permission(True)
@@ -241,6 +248,11 @@ def incident_act(
     from_state = incident.state
     event_data: dict[str, Any] = handler(incident, actor, now, fields) or {}
     to_state = incident.state
+    if to_state not in ACTIONS["decide_extension"].sources:
+        # A request left undecided when its handling phase ends can no longer be decided.
+        incident.extension_requests.filter(state=ExtensionState.PENDING).update(
+            state=ExtensionState.LAPSED, decided_at=now
+        )
     incident.save()
     event = IncidentEvent.objects.create(
         incident=incident,
@@ -400,6 +412,12 @@ def _do_whistle(incident, actor, now, f):
 
 
 def _do_redispatch(incident, actor, now, f):
+    if _unit(f["lead_unit"]).pk == incident.lead_unit_id:
+        # Sending it back to the unit that returned it is an overrule, and counts as one.
+        raise DomainError(
+            _("To send it back to the unit that returned it, overrule the return."),
+            code="unit",
+        )
     return _dispatch_common(incident, actor, now, f)
 
 

@@ -125,3 +125,18 @@ ROLE_USERS = [
     Role.GRID_WORKER,
     Role.UNIT_HANDLER,
 ]
+
+
+def ensure_seeded() -> None:
+    """Put back the rows the data migrations seed (calendar, categories) if a flush after an
+    earlier transactional test on this worker removed them."""
+    from dispatch.calendar import calendar_cache_clear, calendar_seed
+    from dispatch.models import CalendarDay
+    from incidents.category_seed import seed_categories
+    from incidents.models import Category
+
+    if not CalendarDay.objects.exists():
+        calendar_seed()
+        calendar_cache_clear()
+    if not Category.objects.exists():
+        seed_categories(Category)

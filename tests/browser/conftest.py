@@ -42,7 +42,9 @@ def browser():
 def demo_city(django_db_serialized_rollback, transactional_db):
     from govgrid.synthetic.city import build_city
     from govgrid.synthetic.incidents import routing_rules_create
+    from tests.factories import ensure_seeded
 
+    ensure_seeded()
     random.seed(0)
     build_city(scale_name="demo", seed=2026, progress=lambda it, desc, total: it, incidents=False)
     routing_rules_create()
