@@ -50,4 +50,4 @@ messages:
 	@$(MANAGE) compilemessages --ignore=.venv
 
 bench: setup
-	@$(PY) -m bench $(BENCH_ARGS)
+	@$(PY) -m bench $(BENCH)

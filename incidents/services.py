@@ -55,6 +55,10 @@ class ReportInput:
     reported_at: datetime | None = None
 
 
+# Day sequences this process has seen committed (saves a DDL round trip per report).
+_known_sequences: set[str] = set()
+
+
 def incident_number_next(*, channel: str, on: datetime) -> str:
     """A readable number such as WG-20261122-000123, counted per day.
 
@@ -64,11 +68,14 @@ def incident_number_next(*, channel: str, on: datetime) -> str:
     day = timezone.localtime(on).strftime("%Y%m%d")
     seq = f"incident_no_{day}"
     with connection.cursor() as cursor:
-        try:
-            with transaction.atomic():
-                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq}")
-        except IntegrityError:
-            pass  # another transaction created it at the same moment
+        if seq not in _known_sequences:
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq}")
+            except IntegrityError:
+                pass  # another transaction created it at the same moment
+            # Remembered only once committed: a rolled-back transaction takes the DDL with it.
+            transaction.on_commit(lambda: _known_sequences.add(seq))
         cursor.execute("SELECT nextval(%s)", [seq])
         n = cursor.fetchone()[0]
     return f"{CHANNEL_PREFIX[channel]}-{day}-{n:06d}"

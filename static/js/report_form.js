@@ -42,7 +42,10 @@
       // Start on the user's own grids when the server says where they are.
       fetch("/api/me/area-bounds/", { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (b) { if (b && b.bbox) map.fitBounds([[b.bbox[1], b.bbox[0]], [b.bbox[3], b.bbox[2]]]); })
+        .then(function (b) {
+          // Only when nothing was picked meanwhile (the GPS may answer first).
+          if (b && b.bbox && !marker) map.fitBounds([[b.bbox[1], b.bbox[0]], [b.bbox[3], b.bbox[2]]]);
+        })
         .catch(function () {});
     }
   };

@@ -104,8 +104,10 @@ def test_grid_worker_reports_by_json(api, city, people, category):
     assert body["owner_unit"]["id"] == people["units"]["street"].pk
     assert (body["lon"], body["lat"]) == pytest.approx((114.02, 30.02))
     assert (body["people_count"], body["amount"]) == (3, "120.50")
-    assert [e["action"] for e in body["events"]] == ["report"]
-    assert body["allowed_actions"] == []  # the worker waits for the centre
+    assert body["detail_url"].endswith(f"/api/incidents/{incident.pk}/")
+    detail = api.get(body["detail_url"]).json()
+    assert [e["action"] for e in detail["events"]] == ["report"]
+    assert detail["allowed_actions"] == []  # the worker waits for the centre
     assert incident.reporter == people["worker"]
 
 
