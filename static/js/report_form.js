@@ -18,7 +18,7 @@
     return document.documentElement.lang === "en" ? en : zh;
   }
 
-  function setPosition(lng, la, how) {
+  function setPosition(lng, la, how, quiet) {
     lon.value = lng.toFixed(7);
     lat.value = la.toFixed(7);
     source.value = how;
@@ -29,7 +29,7 @@
       map.setView(ll, Math.max(map.getZoom(), 16));
     }
     status.textContent = t("已定位：", "Position: ") + la.toFixed(5) + ", " + lng.toFixed(5);
-    saveDraft();
+    if (!quiet) saveDraft();
   }
 
   window.govgridReportMap = function (m) {
@@ -37,7 +37,7 @@
     var cfgEl = document.getElementById("map-config");
     window.govgridBasemap(map, cfgEl ? JSON.parse(cfgEl.textContent) : null);
     map.on("click", function (e) { setPosition(e.latlng.lng, e.latlng.lat, "map"); });
-    if (lon.value && lat.value) setPosition(parseFloat(lon.value), parseFloat(lat.value), source.value || "map");
+    if (lon.value && lat.value) setPosition(parseFloat(lon.value), parseFloat(lat.value), source.value || "map", true);
     else {
       // Start on the user's own grids when the server says where they are.
       fetch("/api/me/area-bounds/", { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -110,3 +110,25 @@ def test_report_to_rating_through_the_browser(open_page, demo_city, tmp_path):
     assert steps == ["上报", "受理", "派遣", "签收", "办结反馈", "核查结案", "评价"], steps
     screenshot(phone, "journey-2-timeline-phone")
     screenshot(desk, "journey-3-incident-desk")
+
+
+def test_a_half_typed_report_survives_a_reload(open_page, demo_city):
+    page = open_page(PHONE)
+    login(page, "gridworker")
+    page.goto(page.base + "/incidents/report/")
+    page.fill("#category-filter", "暴露垃圾")
+    page.fill("#id_description", "垃圾桶满溢三天无人清运")
+    page.fill("#id_address", "民族路12号门口")
+    page.wait_for_selector("#report-map.leaflet-container")
+    page.click("#report-map", position={"x": 180, "y": 120})  # a pick on the map
+    page.wait_for_function("document.querySelector('[name=lon]').value !== ''")
+    lon = page.input_value("[name=lon]")
+    # The connection drops and the page is reloaded: nothing typed is lost.
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.input_value("#id_description") == "垃圾桶满溢三天无人清运"
+    assert page.input_value("#id_address") == "民族路12号门口"
+    assert page.input_value("[name=lon]") == lon
+    assert page.input_value("[name=location_source]") == "map"
+    assert "暴露垃圾" in page.locator("#id_category option:checked").inner_text()
+    assert "恢复" in page.locator("#draft-status").inner_text()

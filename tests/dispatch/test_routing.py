@@ -73,3 +73,31 @@ def test_a_rule_pointing_at_an_inactive_unit_is_skipped_and_flagged(client, inci
     response = client.get(reverse("admin:dispatch_routingrule_changelist"), follow=True)
     messages = [str(m) for m in response.context["messages"]]
     assert any("broken" in m for m in messages)
+
+
+def test_duplicates_nearby_are_offered_at_triage(incident, people, city):
+    from dispatch.selectors import duplicate_candidates
+
+    p = incident.location
+    category = incident.category
+    near = incident_report(
+        data=ReportInput(category=category, description="同一处", lon=p.x + 0.0002, lat=p.y),
+        actor=people["worker"],
+    )
+    other_category = (
+        Category.objects.filter(parent__isnull=False, handling_level=3)
+        .exclude(pk=category.pk)
+        .first()
+    )
+    incident_report(
+        data=ReportInput(category=other_category, description="别的类别", lon=p.x, lat=p.y),
+        actor=people["worker"],
+    )
+    beyond = category.duplicate_radius_m / 111_000 * 1.5 / 0.86  # 1.5 radii east, in degrees
+    incident_report(
+        data=ReportInput(category=category, description="远处", lon=p.x + beyond, lat=p.y),
+        actor=people["worker"],
+    )
+    found = duplicate_candidates(incident=near)
+    assert [i.pk for i in found] == [incident.pk]
+    assert 0 < found[0].distance.m < category.duplicate_radius_m
