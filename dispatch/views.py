@@ -22,12 +22,28 @@ CENTRE_ROLES = (Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE
 INBOX_LIMIT = 50
 
 
+class Column(list):
+    """The first INBOX_LIMIT cases of a desk column; `more` when there are others."""
+
+    more = False
+
+
+def _columns(querysets) -> dict[str, Column]:
+    out = {}
+    for name, qs in querysets.items():
+        rows = list(qs[: INBOX_LIMIT + 1])  # one extra row says whether there are more
+        column = Column(rows[:INBOX_LIMIT])
+        column.more = len(rows) > INBOX_LIMIT
+        out[name] = column
+    return out
+
+
 @login_required
 def triage(request):
     """A centre's triage desk."""
     if not request.user.has_role(*CENTRE_ROLES):
         raise PermissionDenied
-    columns = {name: list(qs[:INBOX_LIMIT]) for name, qs in triage_inbox(user=request.user).items()}
+    columns = _columns(triage_inbox(user=request.user))
     return render(
         request, "dispatch/triage.html", {"columns": columns, "state_labels": STATE_LABELS}
     )
@@ -38,7 +54,7 @@ def unit_desk(request):
     """A unit handler's inbox: to sign, in progress, overdue, returned; urgent first."""
     if not request.user.has_role(Role.UNIT_HANDLER):
         raise PermissionDenied
-    columns = {name: list(qs[:INBOX_LIMIT]) for name, qs in unit_inbox(user=request.user).items()}
+    columns = _columns(unit_inbox(user=request.user))
     return render(
         request, "dispatch/unit_inbox.html", {"columns": columns, "state_labels": STATE_LABELS}
     )
