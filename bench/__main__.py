@@ -8,7 +8,11 @@ BENCHES = {"report": "bench.report_submission"}
 def main() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in BENCHES:
-        print("benchmarks:", ", ".join(BENCHES), "\n  python -m bench report [--seconds 30] [--clients 8]")
+        print(
+            "benchmarks:",
+            ", ".join(BENCHES),
+            "\n  python -m bench report [--seconds 30] [--clients 8]",
+        )
         sys.exit(0 if not name else 2)
     module = __import__(BENCHES[name], fromlist=["main"])
     module.main(sys.argv[2:])

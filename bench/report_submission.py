@@ -16,7 +16,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import statistics
@@ -56,9 +55,12 @@ class Client:
     def login(self, username: str) -> None:
         self.request("GET", "/accounts/login/")
         token = self.cookies["csrftoken"]
-        body = f"csrfmiddlewaretoken={token}&username={username}&password={PASSWORD.replace('#', '%23')}"
+        password = PASSWORD.replace("#", "%23")
+        body = f"csrfmiddlewaretoken={token}&username={username}&password={password}"
         status, _ = self.request(
-            "POST", "/accounts/login/", body,
+            "POST",
+            "/accounts/login/",
+            body,
             {"Content-Type": "application/x-www-form-urlencoded", "Referer": "http://127.0.0.1/"},
         )
         if status != 302:
@@ -78,9 +80,11 @@ def workers_and_points(limit: int):
     from grids.models import GridStaff, StaffRole
     from incidents.models import Category
 
-    category = Category.objects.filter(
-        parent__isnull=False, is_active=True, handling_level=3
-    ).order_by("code").first()
+    category = (
+        Category.objects.filter(parent__isnull=False, is_active=True, handling_level=3)
+        .order_by("code")
+        .first()
+    )
     out = []
     for s in GridStaff.objects.filter(role=StaffRole.WORKER, until__isnull=True).select_related(
         "grid", "user"
@@ -104,12 +108,28 @@ def main(argv: list[str]) -> None:
     if not cast:
         raise SystemExit("no grid workers: run `make run` (or generate_city) first")
     port = free_port()
-    env = {**os.environ, "DJANGO_DEBUG": "False", "DJANGO_SETTINGS_MODULE": "govgrid.settings.local"}
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SETTINGS_MODULE": "govgrid.settings.local",
+    }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "govgrid.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(a.workers), "--threads", str(a.threads), "--log-level", "warning",
-         "--env", "DJANGO_SETTINGS_MODULE=govgrid.settings.local"],
-        cwd=ROOT, env=env,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "govgrid.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(a.workers),
+            "--threads",
+            str(a.threads),
+            "--log-level",
+            "warning",
+            "--env",
+            "DJANGO_SETTINGS_MODULE=govgrid.settings.local",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):
@@ -133,14 +153,23 @@ def main(argv: list[str]) -> None:
 
         def run(c: Client, lon: float, lat: float, cat: int) -> None:
             headers = {
-                "Content-Type": "application/json", "Accept": "application/json",
-                "X-CSRFToken": c.cookies["csrftoken"], "Referer": f"http://127.0.0.1:{port}/",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-CSRFToken": c.cookies["csrftoken"],
+                "Referer": f"http://127.0.0.1:{port}/",
             }
             n = 0
             while time.monotonic() < deadline:
                 n += 1
-                body = json.dumps({"category": cat, "description": f"压测上报 {n}", "lon": lon,
-                                   "lat": lat, "location_source": "gps"})
+                body = json.dumps(
+                    {
+                        "category": cat,
+                        "description": f"压测上报 {n}",
+                        "lon": lon,
+                        "lat": lat,
+                        "location_source": "gps",
+                    }
+                )
                 t0 = time.perf_counter()
                 status, data = c.request("POST", "/api/incidents/report/", body, headers)
                 dt = time.perf_counter() - t0
@@ -161,14 +190,23 @@ def main(argv: list[str]) -> None:
         lat_ms = sorted(x * 1000 for x in latencies)
 
         def pct(p: float) -> float:
-            return lat_ms[min(len(lat_ms) - 1, int(p / 100 * len(lat_ms)))] if lat_ms else float("nan")
+            return (
+                lat_ms[min(len(lat_ms) - 1, int(p / 100 * len(lat_ms)))] if lat_ms else float("nan")
+            )
 
         result = {
-            "reports": len(latencies), "filed_in_db": filed, "errors": len(errors),
-            "seconds": round(elapsed, 1), "per_second": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(pct(50), 1), "p95_ms": round(pct(95), 1), "p99_ms": round(pct(99), 1),
+            "reports": len(latencies),
+            "filed_in_db": filed,
+            "errors": len(errors),
+            "seconds": round(elapsed, 1),
+            "per_second": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(pct(50), 1),
+            "p95_ms": round(pct(95), 1),
+            "p99_ms": round(pct(99), 1),
             "mean_ms": round(statistics.fmean(lat_ms), 1) if lat_ms else None,
-            "clients": a.clients, "gunicorn_workers": a.workers, "gunicorn_threads": a.threads,
+            "clients": a.clients,
+            "gunicorn_workers": a.workers,
+            "gunicorn_threads": a.threads,
             "cpus": os.cpu_count(),
         }
         print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -33,7 +33,6 @@ from govgrid.accounts.models import Unit, UnitKind
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from incidents.models import (
-    Attachment,
     AttachmentKind,
     DeadlineUnit,
     Incident,
@@ -41,6 +40,7 @@ from incidents.models import (
     Rating,
     Urgency,
 )
+from incidents.services import attach_files
 
 # --------------------------------------------------------------------------------------
 # Deadlines
@@ -265,16 +265,7 @@ def incident_act(
         unit=actor.unit if getattr(actor, "unit_id", None) else None,
         data={k: v for k, v in event_data.items() if v is not None},
     )
-    for content, content_type in fields.get("evidence") or []:
-        Attachment.objects.create(
-            incident=incident,
-            event=event,
-            kind=AttachmentKind.EVIDENCE,
-            file=content,
-            content_type=content_type,
-            size=content.size,
-            uploaded_by=actor,
-        )
+    attach_files(incident, event, fields.get("evidence") or [], AttachmentKind.EVIDENCE, actor)
     return incident
 
 
@@ -650,16 +641,7 @@ def incident_self_handled(
         to_state=State.HANDLED,
         note=result[:2000],
     )
-    for content, content_type in evidence:
-        Attachment.objects.create(
-            incident=incident,
-            event=event,
-            kind=AttachmentKind.EVIDENCE,
-            file=content,
-            content_type=content_type,
-            size=content.size,
-            uploaded_by=actor,
-        )
+    attach_files(incident, event, evidence, AttachmentKind.EVIDENCE, actor)
 
 
 def incident_route(*, incident: Incident, now: datetime) -> None:

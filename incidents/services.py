@@ -199,7 +199,7 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
         unit=owner,
         data={"channel": data.channel, "grid": grid.code},
     )
-    _attach(incident, event, data.photos, AttachmentKind.PHOTO, actor)
+    attach_files(incident, event, data.photos, AttachmentKind.PHOTO, actor)
     if data.is_self_handled:
         dispatch_services.incident_self_handled(
             incident=incident, actor=actor, result=data.result, evidence=data.evidence, now=now
@@ -209,7 +209,8 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
     return incident
 
 
-def _attach(incident, event, files, kind, actor) -> None:
+def attach_files(incident, event, files, kind, actor) -> None:
+    """Store checked files (see incidents.uploads) on the incident, tied to one history row."""
     for content, content_type in files:
         Attachment.objects.create(
             incident=incident,
@@ -220,6 +221,3 @@ def _attach(incident, event, files, kind, actor) -> None:
             size=content.size,
             uploaded_by=actor if actor is not None and actor.is_authenticated else None,
         )
-
-
-attach_files = _attach
