@@ -101,3 +101,17 @@ def test_duplicates_nearby_are_offered_at_triage(incident, people, city):
     found = duplicate_candidates(incident=near)
     assert [i.pk for i in found] == [incident.pk]
     assert 0 < found[0].distance.m < category.duplicate_radius_m
+
+
+def test_the_documented_state_table_matches_the_code():
+    """docs/workflow.md carries the table generated from dispatch/workflow.py."""
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from dispatch.management.commands.workflow_table import render_table
+
+    with translation.override("zh-hans"):
+        table = render_table()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "workflow.md").read_text()
+    assert table in doc, "regenerate: manage.py workflow_table --language zh-hans"
