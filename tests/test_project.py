@@ -95,3 +95,15 @@ def test_user_without_role_gets_an_explanation(client):
     client.force_login(user)
     response = client.get("/", follow=True)
     assert "没有角色".encode() in response.content or b"no role" in response.content
+
+
+def test_api_docs_page_is_served_without_a_cdn(client, people):
+    client.force_login(people["admin"])
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "swagger-ui" in body
+    assert "cdn" not in body.lower() and "unpkg" not in body.lower()
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/incidents/report/" in schema.content
