@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dispatch import calendar
+from dispatch import calendar, notices, warnings
 from dispatch.models import (
     Assignment,
     AssignmentRole,
@@ -83,6 +83,7 @@ def _start_phase(
     incident.phase_started_at = now
     incident.deadline_at = deadline
     incident.original_deadline_at = deadline
+    warnings.warning_reset(incident=incident, now=now, new_phase=True)
 
 
 def _stop_phase(incident: Incident) -> None:
@@ -90,6 +91,8 @@ def _stop_phase(incident: Incident) -> None:
     incident.phase_started_at = None
     incident.deadline_at = None
     incident.original_deadline_at = None
+    # No phase runs: calm, nothing due (`now` is not read).
+    warnings.warning_reset(incident=incident, now=timezone.now())
 
 
 def _phase_unit(incident: Incident) -> str:
@@ -266,6 +269,8 @@ def incident_act(
         data={k: v for k, v in event_data.items() if v is not None},
     )
     attach_files(incident, event, fields.get("evidence") or [], AttachmentKind.EVIDENCE, actor)
+    # Outbox rows in this transaction; delivered after commit.
+    notices.notify_action(incident=incident, action=action, event_pk=event.pk, note=event.note)
     return incident
 
 
@@ -499,6 +504,8 @@ def _do_decide_extension(incident, actor, now, f):
         # The original deadline stays on record on the incident and on the request.
         incident.deadline_at = calendar.add_working_time(incident.deadline_at, req.days * 86400)
         req.deadline_after = incident.deadline_at
+        # Later deadline, later colours: the case may turn calmer.
+        warnings.warning_reset(incident=incident, now=now)
     req.save()
     return {
         "request": req.pk,
@@ -562,6 +569,7 @@ def _do_suspend(incident, actor, now, f):
     incident.suspended_state = incident.state
     incident.suspended_remaining = _remaining(incident, now) if incident.deadline_at else None
     incident.state = State.SUSPENDED
+    warnings.warning_reset(incident=incident, now=now)
     return {"remaining_seconds": incident.suspended_remaining}
 
 
@@ -572,6 +580,7 @@ def _do_resume(incident, actor, now, f):
         incident.deadline_at = _shift(incident, now, incident.suspended_remaining)
     incident.suspended_state = ""
     incident.suspended_remaining = None
+    warnings.warning_reset(incident=incident, now=now)
     return {"deadline": incident.deadline_at.isoformat() if incident.deadline_at else None}
 
 
@@ -651,7 +660,7 @@ def incident_route(*, incident: Incident, now: datetime) -> None:
         return
     _assign(incident, now, rule.lead_unit, list(rule.co_units.filter(is_active=True)), None)
     incident.save()
-    IncidentEvent.objects.create(
+    event = IncidentEvent.objects.create(
         incident=incident,
         at=now,
         actor=None,
@@ -666,6 +675,7 @@ def incident_route(*, incident: Incident, now: datetime) -> None:
             "deadline": incident.deadline_at.isoformat(),
         },
     )
+    notices.notify_action(incident=incident, action="dispatch", event_pk=event.pk)
 
 
 def phase_of(state: str) -> str:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from govgrid.accounts.models import GRID_ROLES, JURISDICTION_ROLES, Role
+from govgrid.notifications.selectors import notification_unread_count
 
 
 def navigation(request):
@@ -30,6 +31,8 @@ def navigation(request):
     return {
         "csp_nonce": nonce,
         "nav_items": items,
+        # The header badge: one COUNT on the (recipient, read_at) index per page.
+        "unread_notifications": notification_unread_count(user=user),
         "map_config": {
             "provider": settings.MAP_TILE_PROVIDER,
             "tiandituKey": settings.TIANDITU_KEY,

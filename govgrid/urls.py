@@ -32,6 +32,7 @@ urlpatterns = [
     path("grids/", include("grids.urls")),
     path("incidents/", include("incidents.urls")),
     path("dispatch/", include("dispatch.urls")),
+    path("notifications/", include("govgrid.notifications.urls")),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

@@ -27,6 +27,10 @@ class CategoryAdminForm(forms.ModelForm):
             "verify_limit",
             "duplicate_radius_m",
             "duplicate_window_hours",
+            "blue_percent",
+            "yellow_percent",
+            "yellow_card_days",
+            "red_card_days",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -98,6 +102,21 @@ class CategoryAdmin(admin.ModelAdmin):
                     "urgency",
                     ("deadline_unit", "signin_limit", "handle_limit", "verify_limit"),
                     ("duplicate_radius_m", "duplicate_window_hours"),
+                ),
+            },
+        ),
+        (
+            _("Warnings and supervision"),
+            {
+                "description": _(
+                    "Colours of a running phase: blue and yellow at these percentages of its "
+                    "time (yellow also when less than one working day is left), red when "
+                    "overdue; automatic supervision cards this many working days after the "
+                    "deadline."
+                ),
+                "fields": (
+                    ("blue_percent", "yellow_percent"),
+                    ("yellow_card_days", "red_card_days"),
                 ),
             },
         ),

@@ -7,7 +7,8 @@ edited. Only services in `incidents.services` and `dispatch.services` write thes
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,18 @@ class RiskColour(models.TextChoices):
     ORANGE = "orange", _("Orange")
     YELLOW = "yellow", _("Yellow")
     GREEN = "green", _("Green")
+
+
+class WarningLevel(models.TextChoices):
+    """The colour of a running phase, calm to hottest; the order of the choices is the rank."""
+
+    NONE = "", _("No warning")
+    BLUE = "blue", _("Blue warning")
+    YELLOW = "yellow", _("Yellow warning")
+    RED = "red", _("Red warning")
+    # Automatic supervision (督办) after further delays past the deadline.
+    YELLOW_CARD = "yellow_card", _("Yellow supervision card")
+    RED_CARD = "red_card", _("Red supervision card")
 
 
 class Category(TimeStampedModel):
@@ -71,6 +84,19 @@ class Category(TimeStampedModel):
     verify_limit = models.PositiveSmallIntegerField(_("verification limit"), default=2)
     duplicate_radius_m = models.PositiveIntegerField(_("duplicate radius (m)"), default=100)
     duplicate_window_hours = models.PositiveIntegerField(_("duplicate window (hours)"), default=72)
+    # Warning thresholds of a running phase (dispatch.warnings), in percent of its time limit.
+    blue_percent = models.PositiveSmallIntegerField(
+        _("blue warning at (percent of the time)"), default=50
+    )
+    yellow_percent = models.PositiveSmallIntegerField(
+        _("yellow warning at (percent of the time)"), default=80
+    )
+    yellow_card_days = models.PositiveSmallIntegerField(
+        _("yellow card after (working days overdue)"), default=1
+    )
+    red_card_days = models.PositiveSmallIntegerField(
+        _("red card after (working days overdue)"), default=3
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -80,11 +106,56 @@ class Category(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(signin_limit__gt=0) & Q(handle_limit__gt=0) & Q(verify_limit__gt=0),
                 name="category_limits_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(blue_percent__gt=0)
+                & Q(blue_percent__lt=F("yellow_percent"))
+                & Q(yellow_percent__lte=100),
+                name="category_warning_percents",
+                violation_error_message=_(
+                    "The warning thresholds must satisfy 0 < blue < yellow ≤ 100 (percent)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(yellow_card_days__lte=F("red_card_days")),
+                name="category_card_days_ordered",
+                violation_error_message=_("The red card cannot come before the yellow card."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        """Warning thresholds: 0 < blue < yellow ≤ 100 %, and the red card after the yellow."""
+        super().clean()
+        errors: dict[str, str] = {}
+        for field in ("blue_percent", "yellow_percent"):
+            value = getattr(self, field)
+            if value is not None and value > 100:
+                errors[field] = _("A warning threshold cannot be above 100 percent.")
+            elif value == 0:
+                errors[field] = _("A warning threshold must be above 0 percent.")
+        if (
+            not errors
+            and self.blue_percent is not None
+            and self.yellow_percent is not None
+            and self.blue_percent >= self.yellow_percent
+        ):
+            errors["yellow_percent"] = _(
+                "The yellow warning must come later than the blue one: give it more than "
+                "%(blue)s percent."
+            ) % {"blue": self.blue_percent}
+        if (
+            self.yellow_card_days is not None
+            and self.red_card_days is not None
+            and self.red_card_days < self.yellow_card_days
+        ):
+            errors["red_card_days"] = _(
+                "The red card cannot come before the yellow card (%(days)s working days)."
+            ) % {"days": self.yellow_card_days}
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_big(self) -> bool:
@@ -201,6 +272,14 @@ class Incident(TimeStampedModel):
     # While suspended: the state to return to and the phase time left (seconds of working time).
     suspended_state = models.CharField(max_length=16, blank=True, default="")
     suspended_remaining = models.BigIntegerField(null=True, blank=True)
+    # The phase's colour and when it next changes, kept by dispatch.warnings: the scan reads
+    # only the rows whose next_warning_at has come (partial index below).
+    warning_level = models.CharField(
+        _("warning"), max_length=12, choices=WarningLevel.choices, blank=True, default=""
+    )
+    next_warning_at = models.DateTimeField(
+        _("next warning at"), null=True, blank=True, db_index=True
+    )
     reported_at = models.DateTimeField(_("reported at"), db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
@@ -218,6 +297,11 @@ class Incident(TimeStampedModel):
             models.Index(fields=["lead_unit", "state"], name="incident_lead_state_idx"),
             models.Index(fields=["category", "state", "reported_at"], name="incident_dup_idx"),
             models.Index(fields=["reporter", "reported_at"], name="incident_reporter_idx"),
+            models.Index(
+                fields=["next_warning_at"],
+                condition=Q(next_warning_at__isnull=False),
+                name="incident_warning_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -69,15 +69,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Give back what the data migrations seed (calendar, categories) when a reused test
     database was left flushed by the transactional tests of an earlier run."""
     with django_db_blocker.unblock():
-        from dispatch.calendar import calendar_seed
         from dispatch.models import CalendarDay
-        from incidents.category_seed import seed_categories
+        from govgrid.notifications.models import NotificationTemplate
         from incidents.models import Category
+        from tests.factories import ensure_seeded
 
-        reseeded = not CalendarDay.objects.exists() or not Category.objects.exists()
-        if not CalendarDay.objects.exists():
-            calendar_seed()
-        seed_categories(Category)
+        reseeded = not (
+            CalendarDay.objects.exists()
+            and Category.objects.exists()
+            and NotificationTemplate.objects.exists()
+        )
+        ensure_seeded()
         if reseeded:
             # Transactional tests with serialized_rollback restore this snapshot, taken when
             # the database was set up: take it again now that the seeds are back.

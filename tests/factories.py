@@ -128,7 +128,8 @@ ROLE_USERS = [
 
 
 def ensure_seeded() -> None:
-    """Put back the rows the data migrations seed (calendar, categories) if a flush after an
+    """Put back the rows the data migrations seed (calendar, categories, notification
+    templates) if a flush after an
     earlier transactional test on this worker removed them."""
     from dispatch.calendar import calendar_cache_clear, calendar_seed
     from dispatch.models import CalendarDay
@@ -140,3 +141,22 @@ def ensure_seeded() -> None:
         calendar_cache_clear()
     if not Category.objects.exists():
         seed_categories(Category)
+    from govgrid.notifications.models import NotificationTemplate
+    from govgrid.notifications.template_seed import seed_templates
+
+    if not NotificationTemplate.objects.exists():
+        seed_templates(NotificationTemplate)
+
+
+def jpeg_file(name: str = "photo.jpg"):
+    """A small real JPEG, checked and turned upright as an upload would be."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from incidents.uploads import clean_photo
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (30, 140, 60)).save(buf, "JPEG")
+    return clean_photo(SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg"))

@@ -8,12 +8,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dispatch.workflow import ACTIONS, STATE_LABELS
+from incidents.models import WarningLevel
 
 # History rows that are not actions of the table.
 EVENT_LABELS = {
     "report": gettext_lazy("Reported"),
     "self_handle": gettext_lazy("Handled on the spot"),
     "duplicate_linked": gettext_lazy("A duplicate was linked"),
+    "warning": gettext_lazy("Warning"),
+    "supervision_card": gettext_lazy("Supervision card"),
 }
 
 register = template.Library()
@@ -22,6 +25,12 @@ register = template.Library()
 @register.filter
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
+
+
+@register.filter
+def warning_label(level: str) -> str:
+    """“Blue warning”, “Red supervision card”, … for a stored warning level."""
+    return str(WarningLevel(level).label) if level in WarningLevel.values else level
 
 
 @register.filter

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "govgrid.accounts",
     "govgrid.audit",
+    "govgrid.notifications",
     "grids",
     "incidents",
     "residents",
@@ -252,3 +253,37 @@ BOUNDARY_TOLERANCE_M2 = env.float("BOUNDARY_TOLERANCE_M2", default=5.0)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 # 吹哨报到: a summoned district department must sign within this many hours.
 WHISTLE_SIGNIN_HOURS = env.int("WHISTLE_SIGNIN_HOURS", default=2)
+
+# NOTIFICATIONS (SMS)
+# ------------------------------------------------------------------------------
+# The SMS gateway (a dotted path): govgrid.notifications.sms.FileBackend appends JSON lines
+# to SMS_FILE_PATH (development, tests), .ConsoleBackend only logs, .HttpBackend POSTs
+# {"phone", "text"} to SMS_HTTP_URL with SMS_HTTP_TOKEN as bearer token (production).
+SMS_BACKEND = env("SMS_BACKEND", default="govgrid.notifications.sms.FileBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+# Seconds to wait for the gateway before the attempt counts as failed (retried with back-off).
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+# Messages a second each worker process sends at most (the gateway's limit); 0: no limit.
+SMS_RATE_PER_SECOND = env.float("SMS_RATE_PER_SECOND", default=10.0)
+
+# PERIODIC TASKS (Celery beat)
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    # Every minute (https://crontab.guru/#*_*_*_*_*): deliver what is pending in the outbox,
+    # including what a broker or worker outage left behind.
+    "outbox-deliver": {
+        "task": "govgrid.notifications.tasks.outbox_deliver",
+        "schedule": 60.0,
+    },
+}
+# Every minute (https://crontab.guru/#*_*_*_*_*): record warning colours and supervision
+# cards that have come due (dispatch.warnings). A run left queued while the workers were down
+# expires, since the next one catches up on everything anyway.
+CELERY_BEAT_SCHEDULE["warnings-scan"] = {
+    "task": "dispatch.tasks.warnings_scan_task",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}

@@ -42,8 +42,9 @@ def test_area_page_query_count_does_not_grow_with_children(
     client.force_login(people["district"])
     url = reverse("grids:area_detail", args=[city.district.code])
     client.get(url)  # warm the session
-    # user, scope (2), area, ancestors, children, grids and workers per child, totals (2)
-    with django_assert_num_queries(10):
+    # user, scope (2), area, ancestors, children, grids and workers per child, totals (2),
+    # the header's unread count
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert response.status_code == 200
     assert len(response.context["children"]) == 2

@@ -172,6 +172,10 @@ def form_data(**overrides):
         "verify_limit": 1,
         "duplicate_radius_m": 50,
         "duplicate_window_hours": 72,
+        "blue_percent": 50,
+        "yellow_percent": 80,
+        "yellow_card_days": 1,
+        "red_card_days": 3,
     }
     data.update(overrides)
     return data
@@ -188,6 +192,18 @@ def test_admin_lists_and_adds_a_small_category(admin_client):
     response = post_add(admin_client)
     assert response.status_code == 302
     assert Category.objects.get(code="0699").parent.code == "06"
+
+
+def test_admin_refuses_a_warning_threshold_above_100_percent(admin_client):
+    count = Category.objects.count()
+    response = post_add(admin_client, yellow_percent=120)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["yellow_percent"] == ["A warning threshold cannot be above 100 percent."]
+    response = post_add(admin_client, blue_percent=80, yellow_percent=80)
+    errors = response.context["adminform"].form.errors
+    assert "must come later than the blue one" in errors["yellow_percent"][0]
+    assert Category.objects.count() == count
 
 
 def test_admin_refuses_a_third_level(admin_client):

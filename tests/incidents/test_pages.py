@@ -142,8 +142,8 @@ def test_triage_page_lists_the_centres_cases_in_a_fixed_number_of_queries(
     client.force_login(people["street"])
     report(people, city, category)
     client.get(reverse("dispatch:triage"))
-    # user, scope (2), then one query per column of the desk
-    with django_assert_num_queries(11) as one:
+    # user, scope (2), the header's unread count, then one query per column of the desk
+    with django_assert_num_queries(12) as one:
         client.get(reverse("dispatch:triage"))
     report(people, city, category, n=4)
     with django_assert_num_queries(len(one.captured_queries)):
@@ -164,7 +164,8 @@ def test_unit_inbox_in_a_fixed_number_of_queries(
         )
     client.force_login(people["handler"])
     client.get(reverse("dispatch:unit_inbox"))
-    with django_assert_num_queries(8):
+    # 8 for the desk, 1 for the header's unread count
+    with django_assert_num_queries(9):
         response = client.get(reverse("dispatch:unit_inbox"))
     assert len(response.context["columns"]["to_sign"]) == 3
 

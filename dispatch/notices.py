@@ -1,0 +1,106 @@
+"""Who hears about what happens to an incident: the loop and the warning engine call these
+inside their transactions; the outbox (govgrid.notifications) delivers after commit.
+
+- dispatched (also a whistle, a re-dispatch and an overrule): the lead unit's handlers and head;
+- returned: the owning centre;
+- extension decided: the lead unit;
+- closed: the reporter;
+- a colour change or a supervision card: the lead unit's handlers and head, and the owning
+  centre (PRODUCT.md section 7).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from govgrid.accounts.models import JURISDICTION_ROLES, Role, User
+from govgrid.notifications.models import Event
+from govgrid.notifications.services import notify
+from incidents.models import Incident, WarningLevel
+
+# The loop's actions that tell someone, and which event template they use.
+ACTION_EVENTS = {
+    "dispatch": Event.DISPATCHED,
+    "whistle": Event.DISPATCHED,
+    "redispatch": Event.DISPATCHED,
+    "overrule": Event.DISPATCHED,
+    "return": Event.RETURNED,
+    "decide_extension": Event.EXTENSION_DECIDED,
+    "verify": Event.CLOSED,
+}
+LEVEL_EVENTS = {
+    WarningLevel.BLUE: Event.WARNING_BLUE,
+    WarningLevel.YELLOW: Event.WARNING_YELLOW,
+    WarningLevel.RED: Event.WARNING_RED,
+    WarningLevel.YELLOW_CARD: Event.SUPERVISION,
+    WarningLevel.RED_CARD: Event.SUPERVISION,
+}
+
+
+def _unit_people(unit_id: int | None) -> Q:
+    """Handlers of the unit and its head."""
+    if unit_id is None:
+        return Q(pk__in=[])
+    return Q(unit_id=unit_id, roles__contains=[Role.UNIT_HANDLER]) | Q(headed_units__pk=unit_id)
+
+
+def _centre_people(unit_id: int) -> Q:
+    return Q(unit_id=unit_id, roles__overlap=list(JURISDICTION_ROLES))
+
+
+def _users(q: Q) -> list[User]:
+    return list(User.objects.filter(q, is_active=True).distinct())
+
+
+def _context(incident: Incident, **extra) -> dict:
+    deadline = (
+        date_format(timezone.localtime(incident.deadline_at), "SHORT_DATETIME_FORMAT")
+        if incident.deadline_at
+        else ""
+    )
+    return {"deadline": deadline, **extra}
+
+
+def notify_action(*, incident: Incident, action: str, event_pk: int, note: str = "") -> None:
+    """Tell the people an action concerns (one outbox row each, written in this transaction)."""
+    event = ACTION_EVENTS.get(action)
+    if event is None:
+        return
+    if event == Event.RETURNED:
+        who = _users(_centre_people(incident.owner_unit_id))
+    elif event == Event.CLOSED:
+        who = [incident.reporter] if incident.reporter_id else []
+    else:
+        who = _users(_unit_people(incident.lead_unit_id))
+    if not who:
+        return
+    notify(
+        event=event,
+        recipients=who,
+        incident=incident,
+        context=_context(incident, note=note),
+        dedupe_key=f"incident:{incident.pk}:event:{event_pk}",
+    )
+
+
+def notify_level(*, incident: Incident, level: str, at: datetime) -> None:
+    """A colour change or card: the lead unit's handlers and head, and the owning centre."""
+    event = LEVEL_EVENTS.get(level)
+    if event is None:
+        return
+    who = _users(_unit_people(incident.lead_unit_id) | _centre_people(incident.owner_unit_id))
+    if not who:
+        return
+    notify(
+        event=event,
+        recipients=who,
+        incident=incident,
+        context=_context(incident, level=str(WarningLevel(level).label)),
+        # One message per level of one phase: a second scan, or a racing one, adds nothing.
+        dedupe_key=f"incident:{incident.pk}:warning:{incident.phase}:"
+        f"{incident.phase_started_at.isoformat() if incident.phase_started_at else ''}:{level}",
+    )

@@ -1,0 +1,22 @@
+"""Periodic dispatch jobs (declared in CELERY_BEAT_SCHEDULE in the settings)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from dispatch import warnings
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    default_retry_delay=10,
+)
+def warnings_scan_task() -> int:
+    """Record the warning colours and supervision cards due by now (dispatch.warnings).
+
+    Safe to run twice, on several workers at once, or again after a worker died mid-scan:
+    each change is claimed by one scan and recorded once.
+    """
+    return warnings.warnings_scan()
