@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dispatch.notices import SUPERVISION_LEVEL_LABELS
 from dispatch.selectors import incident_get_for_user, incident_list_for_user
 from dispatch.services import incident_act
 from dispatch.workflow import ACTIONS, STATES, action_for
@@ -67,6 +68,19 @@ class IncidentTransitionApi(APIView):
         days = serializers.IntegerField(min_value=1, max_value=30, required=False, allow_null=True)
         approve = serializers.BooleanField(required=False, allow_null=True)
         rating = serializers.ChoiceField(choices=Rating.choices, required=False, allow_blank=True)
+        level = serializers.ChoiceField(
+            choices=list(SUPERVISION_LEVEL_LABELS.items()),
+            required=False,
+            allow_blank=True,
+            help_text="Supervision level (督办级别).",
+        )
+        reply_days = serializers.IntegerField(
+            min_value=1,
+            max_value=30,
+            required=False,
+            allow_null=True,
+            help_text="Working days the supervised unit has to reply.",
+        )
         evidence = PhotoListField()
 
         class Meta:

@@ -3,10 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.notices import SUPERVISION_LEVEL_LABELS
 from govgrid.accounts.models import Unit
 from grids.models import PATH_SEPARATOR
 from incidents.forms import PhotosField
 from incidents.models import Incident, Rating
+
+SUPERVISION_LEVEL_CHOICES = list(SUPERVISION_LEVEL_LABELS.items())
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -49,6 +52,12 @@ class ActionForm(forms.Form):
         empty_value=None,
     )
     rating = forms.ChoiceField(label=_("Rating"), choices=Rating.choices, required=False)
+    level = forms.ChoiceField(
+        label=_("Supervision level"), choices=SUPERVISION_LEVEL_CHOICES, required=False
+    )
+    reply_days = forms.IntegerField(
+        label=_("Reply within (working days)"), min_value=1, max_value=30, required=False
+    )
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,8 @@ inside their transactions; the outbox (govgrid.notifications) delivers after com
 - returned: the owning centre;
 - extension decided: the lead unit;
 - closed: the reporter;
+- supervised (督办): the lead unit's handlers and head, or the owning centre while no unit
+  holds the case (whoever is to reply);
 - a colour change or a supervision card: the lead unit's handlers and head, and the owning
   centre (PRODUCT.md section 7).
 """
@@ -16,6 +18,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import pgettext_lazy
 
 from govgrid.accounts.models import JURISDICTION_ROLES, Role, User
 from govgrid.notifications.models import Event
@@ -31,6 +34,12 @@ ACTION_EVENTS = {
     "return": Event.RETURNED,
     "decide_extension": Event.EXTENSION_DECIDED,
     "verify": Event.CLOSED,
+    "supervise": Event.SUPERVISION,
+}
+# Manual supervision levels, as the message names them ("收到黄牌督办").
+SUPERVISION_LEVEL_LABELS = {
+    "yellow": pgettext_lazy("supervision level", "Yellow card"),
+    "red": pgettext_lazy("supervision level", "Red card"),
 }
 LEVEL_EVENTS = {
     WarningLevel.BLUE: Event.WARNING_BLUE,
@@ -65,12 +74,32 @@ def _context(incident: Incident, **extra) -> dict:
     return {"deadline": deadline, **extra}
 
 
-def notify_action(*, incident: Incident, action: str, event_pk: int, note: str = "") -> None:
+def notify_action(
+    *, incident: Incident, action: str, event_pk: int, note: str = "", data: dict | None = None
+) -> None:
     """Tell the people an action concerns (one outbox row each, written in this transaction)."""
     event = ACTION_EVENTS.get(action)
     if event is None:
         return
-    if event == Event.RETURNED:
+    extra: dict = {}
+    if event == Event.SUPERVISION:
+        from dispatch.services import supervision_responder
+
+        data = data or {}
+        unit_id, _roles = supervision_responder(incident)
+        if unit_id == incident.owner_unit_id:
+            who = _users(_centre_people(unit_id))
+        else:
+            who = _users(_unit_people(unit_id))
+        level = data.get("level", "")
+        extra["level"] = str(SUPERVISION_LEVEL_LABELS.get(level, level))
+        if data.get("reply_by"):
+            # The reply deadline, not the phase's.
+            extra["deadline"] = date_format(
+                timezone.localtime(datetime.fromisoformat(data["reply_by"])),
+                "SHORT_DATETIME_FORMAT",
+            )
+    elif event == Event.RETURNED:
         who = _users(_centre_people(incident.owner_unit_id))
     elif event == Event.CLOSED:
         who = [incident.reporter] if incident.reporter_id else []
@@ -82,7 +111,7 @@ def notify_action(*, incident: Incident, action: str, event_pk: int, note: str =
         event=event,
         recipients=who,
         incident=incident,
-        context=_context(incident, note=note),
+        context=_context(incident, note=note, **extra),
         dedupe_key=f"incident:{incident.pk}:event:{event_pk}",
     )
 

@@ -14,7 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,7 +31,7 @@ from dispatch.models import (
     ExtensionState,
 )
 from dispatch.routing import rule_for
-from dispatch.workflow import ACTIONS, PHASE_OF_STATE, Action, State
+from dispatch.workflow import ACTIONS, CENTRES, PHASE_OF_STATE, UNIT, Action, State
 from govgrid.accounts.models import Unit, UnitKind
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
@@ -170,7 +173,32 @@ def action_permission(*, user, incident: Incident, action: Action) -> Permission
         return Permission(False, _("An extension request is already waiting."))
     if action.name == "rate" and incident.rating:
         return Permission(False, _("This incident has been rated already."))
+    if action.name == "supervision_reply":
+        # The lead unit's handlers reply; the owning centre while no unit holds the case.
+        unit_id, roles = supervision_responder(incident)
+        if user.unit_id != unit_id or not user.has_role(*roles):
+            return Permission(False, _("This incident is not your unit's to act on."))
+        if supervision_waiting(incident) is None:
+            return Permission(False, _("No supervision is waiting for a reply."))
     return Permission(True)
+
+
+def supervision_responder(incident: Incident) -> tuple[int, frozenset[str]]:
+    """(unit, roles) that answer a supervision: the lead unit's handlers while a lead
+    assignment is pending or signed, else the owning centre."""
+    if incident.lead_unit_id is not None and _lead_assignment(incident) is not None:
+        return incident.lead_unit_id, UNIT
+    return incident.owner_unit_id, CENTRES
+
+
+def supervision_waiting(incident: Incident) -> IncidentEvent | None:
+    """The latest supervision not yet replied to (a reply answers every earlier one)."""
+    last = (
+        incident.events.filter(action__in=["supervise", "supervision_reply"])
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return last if last is not None and last.action == "supervise" else None
 
 
 def allowed_actions(*, user, incident: Incident) -> list[Action]:
@@ -270,7 +298,9 @@ def incident_act(
     )
     attach_files(incident, event, fields.get("evidence") or [], AttachmentKind.EVIDENCE, actor)
     # Outbox rows in this transaction; delivered after commit.
-    notices.notify_action(incident=incident, action=action, event_pk=event.pk, note=event.note)
+    notices.notify_action(
+        incident=incident, action=action, event_pk=event.pk, note=event.note, data=event.data
+    )
     return incident
 
 
@@ -600,6 +630,32 @@ def _do_instruct(incident, actor, now, f):
     return {"instruction": True}
 
 
+SUPERVISION_LEVELS = ("yellow", "red")
+
+
+def _do_supervise(incident, actor, now, f):
+    level = f["level"]
+    if level not in SUPERVISION_LEVELS:
+        raise DomainError(_("Pick a yellow or red supervision."), code="level")
+    try:
+        days = int(f["reply_days"])
+    except (TypeError, ValueError):
+        days = 0
+    if days < 1 or days > 30:
+        raise DomainError(_("Ask for a reply within 1 to 30 working days."), code="reply_days")
+    reply_by = calendar.add_working_time(now, days * 86400)
+    return {"level": level, "reply_by": reply_by.isoformat(), "supervision": True}
+
+
+def _do_supervision_reply(incident, actor, now, f):
+    supervision = supervision_waiting(incident)
+    if supervision is None:  # checked by action_permission; kept for safety under the lock
+        raise DomainError(_("No supervision is waiting for a reply."), code="not_allowed")
+    reply_by = supervision.data.get("reply_by")
+    on_time = reply_by is None or now <= datetime.fromisoformat(reply_by)
+    return {"reply_to": supervision.pk, "on_time": on_time}
+
+
 _HANDLERS = {
     "accept": _do_accept,
     "reject": _do_reject,
@@ -624,6 +680,8 @@ _HANDLERS = {
     "cancel": _do_cancel,
     "mark_urgent": _do_mark_urgent,
     "instruct": _do_instruct,
+    "supervise": _do_supervise,
+    "supervision_reply": _do_supervision_reply,
 }
 assert set(_HANDLERS) == set(ACTIONS), "every declared action needs a handler"
 
@@ -676,6 +734,103 @@ def incident_route(*, incident: Incident, now: datetime) -> None:
         },
     )
     notices.notify_action(incident=incident, action="dispatch", event_pk=event.pk)
+
+
+# --------------------------------------------------------------------------------------
+# Rating by the reporter (回访): the SMS link the day after closure
+# --------------------------------------------------------------------------------------
+
+RATING_LINK_SALT = "rating"
+RATING_LINK_MAX_AGE = timedelta(days=14)
+
+
+def rating_token(incident_id: int) -> str:
+    """A signed, timestamped token naming the incident (valid RATING_LINK_MAX_AGE)."""
+    return signing.dumps({"i": incident_id}, salt=RATING_LINK_SALT, compress=True)
+
+
+def rating_token_incident_id(token: str) -> int:
+    """The incident a rating token names; DomainError when tampered with or expired."""
+    try:
+        data = signing.loads(token, salt=RATING_LINK_SALT, max_age=RATING_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise DomainError(_("This rating link has expired."), code="expired") from exc
+    except signing.BadSignature as exc:
+        raise DomainError(_("This rating link is not valid."), code="invalid") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise DomainError(_("This rating link is not valid."), code="invalid")
+    return data["i"]
+
+
+def rating_link(incident_id: int) -> str:
+    """The absolute address of the public rating page sent by SMS."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return base + reverse("rate_public", args=[rating_token(incident_id)])
+
+
+@transaction.atomic
+def incident_rate_public(*, incident_id: int, rating: str, now: datetime | None = None) -> Incident:
+    """The reporter rates through the SMS link: the rules of the "rate" action (closed, not
+    rated yet; unsatisfied opens a reopen request), with no actor. Raises DomainError."""
+    incident = Incident.objects.select_for_update(of=("self",)).filter(pk=incident_id).first()
+    if incident is None:
+        raise DomainError(_("This rating link is not valid."), code="invalid")
+    if incident.state not in ACTIONS["rate"].sources:
+        raise DomainError(_("This incident cannot be rated now."), code="not_allowed")
+    if incident.rating:
+        raise DomainError(_("This incident has been rated already."), code="rated")
+    now = now or timezone.now()
+    data = _do_rate(incident, None, now, {"rating": rating})
+    incident.save()
+    IncidentEvent.objects.create(
+        incident=incident,
+        at=now,
+        actor=None,
+        action="rate",
+        from_state=incident.state,
+        to_state="",
+        data={**{k: v for k, v in data.items() if v is not None}, "channel": "sms_link"},
+    )
+    return incident
+
+
+def rating_requests_due(*, now: datetime | None = None) -> int:
+    """Ask the reporters of cases closed 24 to 48 hours ago to rate them (one SMS each).
+
+    Only cases not rated yet, with a reporter phone (hotline and resident reports), not
+    asked before; the dedupe key makes a second run (or a racing one) write nothing.
+    Returns the number of outbox rows written.
+    """
+    from govgrid.notifications.models import Event, OutboxMessage
+    from govgrid.notifications.services import notify
+
+    now = now or timezone.now()
+    asked = OutboxMessage.objects.filter(incident_id=OuterRef("pk"), event=Event.RATING_REQUEST)
+    due = (
+        Incident.objects.filter(
+            state=State.CLOSED,
+            closed_at__gt=now - timedelta(hours=48),
+            closed_at__lte=now - timedelta(hours=24),
+            rating="",
+        )
+        .exclude(reporter_phone="")
+        .exclude(Exists(asked))
+        .select_related("category", "grid", "lead_unit")
+        .order_by("pk")
+    )
+    written = 0
+    for incident in due.iterator(chunk_size=200):
+        with transaction.atomic():
+            written += notify(
+                event=Event.RATING_REQUEST,
+                recipients=[],
+                phone=incident.reporter_phone,
+                incident=incident,
+                context={"link": rating_link(incident.pk)},
+                dedupe_key=f"incident:{incident.pk}:rating_request",
+                channels=("sms",),
+            )
+    return written
 
 
 def phase_of(state: str) -> str:

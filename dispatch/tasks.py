@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from dispatch import warnings
+from dispatch import services, warnings
 
 
 @shared_task(
@@ -20,3 +20,15 @@ def warnings_scan_task() -> int:
     each change is claimed by one scan and recorded once.
     """
     return warnings.warnings_scan()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    default_retry_delay=60,
+)
+def rating_requests_send() -> int:
+    """Ask reporters to rate cases closed the day before (回访 by SMS link); once per case."""
+    return services.rating_requests_due()

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dispatch.forms import ActionForm
 from dispatch.routing import rule_for
@@ -13,7 +13,12 @@ from dispatch.selectors import (
     triage_inbox,
     unit_inbox,
 )
-from dispatch.services import allowed_actions, incident_act
+from dispatch.services import (
+    allowed_actions,
+    incident_act,
+    incident_rate_public,
+    rating_token_incident_id,
+)
 from dispatch.workflow import ACTIONS, STATE_LABELS, State
 from govgrid.accounts.models import Role
 from govgrid.lib.errors import DomainError
@@ -140,3 +145,49 @@ def attachment_file(request, pk: int):
     response = FileResponse(handle, content_type=attachment.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def rate_public(request, token: str):
+    """The reporter's rating page, reached from the SMS link (回访): no login.
+
+    Shows the case's number, category and result only (no personal data). A used, expired
+    or tampered link shows why and changes nothing.
+    """
+    from incidents.models import Incident, Rating
+
+    error = ""
+    done = False
+    incident = None
+    try:
+        incident_id = rating_token_incident_id(token)
+    except DomainError as exc:
+        error = exc.message
+    else:
+        incident = Incident.objects.select_related("category").filter(pk=incident_id).first()
+        if incident is None:
+            error = _("This rating link is not valid.")
+        elif request.method == "POST":
+            try:
+                incident = incident_rate_public(
+                    incident_id=incident.pk, rating=request.POST.get("rating", "")
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                done = True
+        elif incident.rating:
+            error = _("This incident has been rated already.")
+        elif incident.state != State.CLOSED:
+            error = _("This incident cannot be rated now.")
+    return render(
+        request,
+        "incidents/rate_public.html",
+        {
+            "incident": incident,
+            "error": error,
+            "done": done,
+            "ratings": Rating.choices,
+        },
+        status=400 if error and request.method == "POST" else 200,
+    )

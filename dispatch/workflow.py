@@ -124,6 +124,11 @@ _ROWS = [
     ("cancel", _("Cancel"), [S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.RETURNED, S.SUSPENDED], S.CANCELLED, CENTRES, ["reason"], "owner"),
     ("mark_urgent", _("Mark urgent"), OPEN_STATES, None, CENTRES | LEADERS, [], "any"),
     ("instruct", _("Leader instruction"), OPEN_STATES | FINAL_STATES, None, LEADERS, ["note"], "any"),
+    # 督办: a centre or a leader presses the case (level yellow/red, reply within N working
+    # days); the lead unit (the owning centre while no unit holds it) replies. Counted in the
+    # review. Who replies, and whether a supervision waits, is checked by the service.
+    ("supervise", _("Supervise"), OPEN_STATES, None, CENTRES | LEADERS, ["note", "level", "reply_days"], "any"),
+    ("supervision_reply", _("Reply to the supervision"), OPEN_STATES, None, UNIT | CENTRES, ["note"], "any"),
 ]
 # fmt: on
 ACTIONS: dict[str, Action] = {row[0]: _a(*row[:6], party=row[6]) for row in _ROWS}

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dispatch import views as dispatch_views
 from govgrid import api_urls, views
 from grids import api as grids_api
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("areas/", views.areas, name="areas"),
     path("healthz", views.healthz, name="healthz"),
+    # The reporter's rating page from the SMS link (回访); public, the token is the key.
+    path("r/<str:token>/", dispatch_views.rate_public, name="rate_public"),
     path("i18n/setlang/", views.language_set, name="language_set"),
     path(
         "accounts/login/",

@@ -287,3 +287,12 @@ CELERY_BEAT_SCHEDULE["warnings-scan"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# Hourly (https://crontab.guru/#0_*_*_*_*): SMS rating links (回访) to the reporters of cases
+# closed 24 to 48 hours ago; each case is asked once, so a missed or doubled run is harmless.
+CELERY_BEAT_SCHEDULE["rating-requests"] = {
+    "task": "dispatch.tasks.rating_requests_send",
+    "schedule": 3600.0,
+    "options": {"expires": 3500},
+}
+# Scheme and host of the public pages linked from SMS (the rating link), without a slash.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from dispatch import calendar
 from dispatch.models import AssignmentRole, AssignmentState, ExtensionState, RoutingRule
 from dispatch.selectors import incident_get_for_user, triage_inbox
-from dispatch.services import allowed_actions, incident_act
+from dispatch.services import allowed_actions, incident_act, supervision_responder
 from dispatch.workflow import ACTIONS, STATES, State, actions_from
 from govgrid.accounts.models import Role, UnitKind
 from govgrid.lib.errors import DomainError
@@ -60,6 +60,8 @@ FIELD_VALUES = {
     "result": "已当场处置完毕",
     "days": 2,
     "rating": Rating.SATISFIED,
+    "level": "yellow",
+    "reply_days": 3,
 }
 
 ROLE_REFUSED = "Your role may not do this."
@@ -151,6 +153,14 @@ class Loop:
             return self.people["leader"]
         if spec.party == "reporter":
             return self.people["worker"]
+        if action == "supervision_reply":
+            # Whoever holds the case answers: the lead unit, or the owning centre.
+            unit_id, _roles = supervision_responder(incident)
+            if unit_id == self.units["department"].pk:
+                return self.people["handler"]
+            if unit_id == self.co_department.pk:
+                return self.co_handler
+            return self.owner_user(incident)
         if Role.UNIT_HANDLER in spec.roles:
             return self.people["handler"]
         return self.owner_user(incident)
@@ -190,6 +200,8 @@ class Loop:
             self.act(incident, "request_extension")
         elif action == "decide_reopen":
             self.act(incident, "rate", rating=Rating.UNSATISFIED)
+        elif action == "supervision_reply":
+            self.act(incident, "supervise", actor=self.people["leader"])
 
     def act(self, incident: Incident, action: str, *, actor=None, **fields) -> Incident:
         fields = {**self.fields(action, incident), **fields}
@@ -306,8 +318,13 @@ def test_allowed_actions_follow_the_table(loop, fresh, state):
     incident = fresh(state)
     users = [loop.people[k] for k in ("street", "handler", "worker", "leader")]
     offered = {a.name for u in users for a in allowed_actions(user=u, incident=incident)}
-    # Decisions need something to decide: no extension or reopen request waits here.
-    expected = {a.name for a in actions_from(state)} - {"decide_extension", "decide_reopen"}
+    # Decisions need something to decide: no extension or reopen request waits here, and
+    # no supervision waits for a reply.
+    expected = {a.name for a in actions_from(state)} - {
+        "decide_extension",
+        "decide_reopen",
+        "supervision_reply",
+    }
     assert offered == expected
 
 

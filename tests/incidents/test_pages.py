@@ -205,6 +205,7 @@ def test_incident_page_offers_exactly_the_allowed_actions(client, people, city, 
         "whistle",
         "cancel",
         "mark_urgent",
+        "supervise",
     ]
     # Not yet dispatched: the unit does not even see it.
     client.force_login(people["handler"])
