@@ -28,6 +28,12 @@ def state_label(state: str) -> str:
 
 
 @register.filter
+def supervision_label(level: str) -> str:
+    """A manual supervision's level: yellow or red card (黄牌/红牌督办)."""
+    return warning_label(f"{level}_card")
+
+
+@register.filter
 def warning_label(level: str) -> str:
     """“Blue warning”, “Red supervision card”, … for a stored warning level."""
     return str(WarningLevel(level).label) if level in WarningLevel.values else level
