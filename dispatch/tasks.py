@@ -32,3 +32,9 @@ def warnings_scan_task() -> int:
 def rating_requests_send() -> int:
     """Ask reporters to rate cases closed the day before (回访 by SMS link); once per case."""
     return services.rating_requests_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OperationalError,), max_retries=5)
+def warnings_rebuild_task(category_ids: list[int] | None = None) -> int:
+    """Recompute the next warning times after thresholds changed (dispatch.warnings)."""
+    return warnings.warnings_rebuild(category_ids=category_ids)

@@ -212,3 +212,25 @@ def warnings_scan(*, now: datetime | None = None, limit: int = 500) -> int:
         recorded += len(events)
         if len(due) < limit:
             return recorded
+
+
+def warnings_rebuild(*, category_ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Recompute `next_warning_at` of running phases, e.g. after a category's thresholds
+    changed. Records nothing itself: a colour that is now due is left to the next scan, which
+    records and notifies it once. Works in batches of short transactions; returns rows seen."""
+    now = now or timezone.now()
+    qs = Incident.objects.exclude(phase="").exclude(state=State.SUSPENDED)
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=category_ids)
+    ids = list(qs.values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.filter(pk__in=ids[start : start + 500])
+                .select_related("category")
+                .select_for_update(of=("self",), skip_locked=True)
+            )
+            for incident in batch:
+                warning_reset(incident=incident, now=now)
+            Incident.objects.bulk_update(batch, ["warning_level", "next_warning_at"])
+    return len(ids)

@@ -73,6 +73,25 @@ class CategoryAdminForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryAdminForm
+
+    # Fields that move the warning times of running cases of this category.
+    SCHEDULE_FIELDS = {
+        "blue_percent",
+        "yellow_percent",
+        "yellow_card_days",
+        "red_card_days",
+    }
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and self.SCHEDULE_FIELDS & set(form.changed_data):
+            from django.db import transaction
+
+            from dispatch import tasks
+
+            # Running cases get their next warning time from the new thresholds.
+            transaction.on_commit(lambda: tasks.warnings_rebuild_task.delay([obj.pk]))
+
     list_display = [
         "code",
         "name",

@@ -94,3 +94,29 @@ def test_each_colour_change_is_told_once_to_unit_and_centre(incident, people):
     events = [m.event for m in inapp(handler) if m.event != "dispatched"]
     assert events == ["warning_blue", "warning_yellow", "warning_red", "supervision", "supervision"]
     assert [m.event for m in inapp(street)] == events
+
+
+def test_changing_a_categorys_thresholds_reschedules_its_running_cases(
+    client, incident, people, django_capture_on_commit_callbacks
+):
+    street, handler = people["street"], people["handler"]
+    incident_act(
+        incident_id=incident.pk,
+        action="dispatch",
+        actor=street,
+        lead_unit=people["units"]["department"],
+    )
+    incident_act(incident_id=incident.pk, action="sign", actor=handler)
+    incident.refresh_from_db()
+    before = incident.next_warning_at
+    category = incident.category
+    client.force_login(people["admin"])
+    url = f"/admin/incidents/category/{category.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update({"parent": category.parent_id, "blue_percent": 10, "yellow_percent": 20})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    incident.refresh_from_db()
+    assert incident.next_warning_at < before  # blue now comes at 10 % of the phase
