@@ -2,7 +2,7 @@
 
 import sys
 
-BENCHES = {"report": "bench.report_submission"}
+BENCHES = {"report": "bench.report_submission", "scan": "bench.warning_scan"}
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
             "benchmarks:",
             ", ".join(BENCHES),
             "\n  python -m bench report [--seconds 30] [--clients 8]",
+            "\n  python -m bench scan [--open 100000] [--due 300] [--cleanup]",
         )
         sys.exit(0 if not name else 2)
     module = __import__(BENCHES[name], fromlist=["main"])

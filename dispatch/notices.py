@@ -116,12 +116,23 @@ def notify_action(
     )
 
 
-def notify_level(*, incident: Incident, level: str, at: datetime) -> None:
-    """A colour change or card: the lead unit's handlers and head, and the owning centre."""
+def notify_level(
+    *, incident: Incident, level: str, at: datetime, cache: dict | None = None
+) -> None:
+    """A colour change or card: the lead unit's handlers and head, and the owning centre.
+
+    `cache` (a dict the caller keeps for one batch) saves looking up the same people again.
+    """
     event = LEVEL_EVENTS.get(level)
     if event is None:
         return
-    who = _users(_unit_people(incident.lead_unit_id) | _centre_people(incident.owner_unit_id))
+    key = (incident.lead_unit_id, incident.owner_unit_id)
+    if cache is not None and key in cache:
+        who = cache[key]
+    else:
+        who = _users(_unit_people(incident.lead_unit_id) | _centre_people(incident.owner_unit_id))
+        if cache is not None:
+            cache[key] = who
     if not who:
         return
     notify(

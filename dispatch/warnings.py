@@ -136,7 +136,9 @@ def warning_reset(*, incident: Incident, now: datetime, new_phase: bool = False)
     return incident
 
 
-def on_level_change(incident: Incident, level: str, at: datetime) -> None:
+def on_level_change(
+    incident: Incident, level: str, at: datetime, *, cache: dict | None = None
+) -> None:
     """Called once for each colour change the scan records, `at` the instant it was reached.
 
     The notification service connects here: it tells the handler, the lead unit's head and
@@ -147,7 +149,7 @@ def on_level_change(incident: Incident, level: str, at: datetime) -> None:
     """
     from dispatch import notices
 
-    notices.notify_level(incident=incident, level=level, at=at)
+    notices.notify_level(incident=incident, level=level, at=at, cache=cache)
 
 
 def _advance(incident: Incident, now: datetime) -> list[IncidentEvent]:
@@ -194,7 +196,8 @@ def warnings_scan(*, now: datetime | None = None, limit: int = 500) -> int:
         with transaction.atomic():
             due = list(
                 Incident.objects.filter(next_warning_at__lte=now)
-                .select_related("category")
+                # what the notification texts name, loaded with the claim
+                .select_related("category", "grid", "lead_unit", "owner_unit")
                 .order_by("next_warning_at")
                 .select_for_update(of=("self",), skip_locked=True)[:limit]
             )
@@ -207,8 +210,11 @@ def warnings_scan(*, now: datetime | None = None, limit: int = 500) -> int:
                 Incident.objects.bulk_update(
                     due, ["warning_level", "next_warning_at", "updated_at"]
                 )
+            recipients_cache: dict = {}  # who to tell, per (lead unit, centre), this batch
             for event in events:
-                on_level_change(event.incident, event.data["level"], event.at)
+                on_level_change(
+                    event.incident, event.data["level"], event.at, cache=recipients_cache
+                )
         recorded += len(events)
         if len(due) < limit:
             return recorded

@@ -62,7 +62,7 @@ def hook_calls(monkeypatch) -> list[tuple[int, str, datetime]]:
     calls: list[tuple[int, str, datetime]] = []
     lock = threading.Lock()
 
-    def record(incident, level, when):
+    def record(incident, level, when, **kwargs):
         with lock:
             calls.append((incident.pk, level, when))
 
@@ -186,7 +186,7 @@ def test_a_scan_after_a_long_outage_records_every_crossed_level_in_order(walked,
 
 
 def test_a_scan_that_dies_half_way_loses_nothing(walked, hook_calls, monkeypatch):
-    def die(incident, level, when):
+    def die(incident, level, when, **kwargs):
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(warnings, "on_level_change", die)
@@ -197,7 +197,9 @@ def test_a_scan_that_dies_half_way_loses_nothing(walked, hook_calls, monkeypatch
     assert recorded(incident) == []
     assert (incident.warning_level, incident.next_warning_at) == ("", WALK[0][2])
 
-    monkeypatch.setattr(warnings, "on_level_change", lambda *args: hook_calls.append(args))
+    monkeypatch.setattr(
+        warnings, "on_level_change", lambda *args, **kwargs: hook_calls.append(args)
+    )
     assert scan_at(at(2025, 10, 14, 12)) == 3
     assert [level for _, level, _, _ in recorded(incident)] == ["blue", "yellow", "red"]
     assert [level for _, level, _ in hook_calls] == ["blue", "yellow", "red"]
