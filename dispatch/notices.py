@@ -25,6 +25,10 @@ from govgrid.notifications.models import Event
 from govgrid.notifications.services import notify
 from incidents.models import Incident, WarningLevel
 
+# Staff hear in the inbox always, by SMS when they have a phone, by e-mail when they have an
+# address.
+STAFF_CHANNELS = ("inapp", "sms", "email")
+
 # The loop's actions that tell someone, and which event template they use.
 ACTION_EVENTS = {
     "dispatch": Event.DISPATCHED,
@@ -113,6 +117,7 @@ def notify_action(
         incident=incident,
         context=_context(incident, note=note, **extra),
         dedupe_key=f"incident:{incident.pk}:event:{event_pk}",
+        channels=STAFF_CHANNELS,
     )
 
 
@@ -140,6 +145,7 @@ def notify_level(
         recipients=who,
         incident=incident,
         context=_context(incident, level=str(WarningLevel(level).label)),
+        channels=STAFF_CHANNELS,
         # One message per level of one phase: a second scan, or a racing one, adds nothing.
         dedupe_key=f"incident:{incident.pk}:warning:{incident.phase}:"
         f"{incident.phase_started_at.isoformat() if incident.phase_started_at else ''}:{level}",

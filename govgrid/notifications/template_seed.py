@@ -63,6 +63,16 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+# E-mail repeats the in-app text, with its subject, for every event (Django's mail backends).
+DEFAULT_TEMPLATES.update(
+    {
+        (event, "email"): (subject, body + "\n\n—— 网格通（网格化服务管理平台）")
+        for (event, channel), (subject, body) in list(DEFAULT_TEMPLATES.items())
+        if channel == "inapp"
+    }
+)
+
+
 def seed_templates(template_model) -> None:
     """Create the defaults that are missing; templates an admin edited stay as they are."""
     for (event, channel), (subject, body) in DEFAULT_TEMPLATES.items():

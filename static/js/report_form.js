@@ -121,4 +121,5 @@
   restoreDraft();
   form.addEventListener("input", saveDraft);
   form.addEventListener("change", saveDraft);
+  form.dataset.ready = "1"; // for tests and for styles that wait for the script
 })();

@@ -54,6 +54,7 @@ def test_report_to_rating_through_the_browser(open_page, demo_city, tmp_path):
     )
     login(phone, "gridworker")
     phone.click("text=新建上报")
+    phone.wait_for_selector("#report-form[data-ready='1']")  # the form's script is running
     phone.fill("#category-filter", "占道经营")
     assert "占道经营" in phone.locator("#id_category option:checked").inner_text()
     phone.fill("#id_description", "商铺在人行道上摆摊，行人只能走机动车道")
@@ -116,6 +117,7 @@ def test_a_half_typed_report_survives_a_reload(open_page, demo_city):
     page = open_page(PHONE)
     login(page, "gridworker")
     page.goto(page.base + "/incidents/report/")
+    page.wait_for_selector("#report-form[data-ready='1']")
     page.fill("#category-filter", "暴露垃圾")
     page.fill("#id_description", "垃圾桶满溢三天无人清运")
     page.fill("#id_address", "民族路12号门口")
@@ -126,6 +128,7 @@ def test_a_half_typed_report_survives_a_reload(open_page, demo_city):
     # The connection drops and the page is reloaded: nothing typed is lost.
     page.reload()
     page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#report-form[data-ready='1']")
     assert page.input_value("#id_description") == "垃圾桶满溢三天无人清运"
     assert page.input_value("#id_address") == "民族路12号门口"
     assert page.input_value("[name=lon]") == lon

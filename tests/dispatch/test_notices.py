@@ -120,3 +120,21 @@ def test_changing_a_categorys_thresholds_reschedules_its_running_cases(
     assert response.status_code == 302, response.context["adminform"].form.errors
     incident.refresh_from_db()
     assert incident.next_warning_at < before  # blue now comes at 10 % of the phase
+
+
+def test_staff_with_an_address_also_get_an_email(incident, people, mailoutbox):
+    from govgrid.notifications.services import outbox_deliver_due
+
+    handler = people["handler"]
+    handler.email = "handler@example.gov.cn"
+    handler.save()
+    incident_act(
+        incident_id=incident.pk,
+        action="dispatch",
+        actor=people["street"],
+        lead_unit=people["units"]["department"],
+    )
+    assert OutboxMessage.objects.filter(recipient=handler, channel="email").count() == 1
+    outbox_deliver_due()
+    assert [m.to for m in mailoutbox] == [["handler@example.gov.cn"]]
+    assert incident.number in mailoutbox[0].subject

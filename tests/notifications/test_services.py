@@ -184,8 +184,10 @@ def test_a_stored_template_with_an_unknown_placeholder_falls_back_to_the_default
 
 
 def test_email_goes_through_djangos_mail_backend(templates, handler, incident):
-    NotificationTemplate.objects.create(
-        event=Event.CLOSED, channel=Channel.EMAIL, subject="事件{number}已结案", body="已结案。"
+    NotificationTemplate.objects.update_or_create(
+        event=Event.CLOSED,
+        channel=Channel.EMAIL,
+        defaults={"subject": "事件{number}已结案", "body": "已结案。"},
     )
     notify(
         event=Event.CLOSED,
