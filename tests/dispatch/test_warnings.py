@@ -499,3 +499,42 @@ def test_two_scans_at_once_record_each_level_once(_seeded, city, people, hook_ca
         )
     assert len(hook_calls) == 5 * len(incidents)
     assert warnings_scan(now=at(2025, 10, 20, 9)) == 0
+
+
+def test_who_is_told_of_each_colour_across_national_day_once_each(walked, loop):
+    """No hook patched: the scan writes the real notifications through the outbox."""
+    from govgrid.notifications.models import OutboxMessage
+
+    incident = fresh(walked)
+    for moment in [
+        at(2025, 9, 30, 10),
+        at(2025, 10, 5, 12),
+        at(2025, 10, 11, 10, 0, 30),
+        at(2025, 10, 14, 10),
+        at(2025, 10, 15, 10, 1),
+        at(2025, 10, 17, 10),
+    ]:
+        scan_at(moment)
+        scan_at(moment)  # twice: nobody hears twice
+    expected = ["warning_blue", "warning_yellow", "warning_red", "supervision", "supervision"]
+    handler = loop.people["handler"]
+    assert incident.owner_unit_id == loop.units["street"].pk
+    centre = loop.people["street"]
+    told = [
+        m.event
+        for m in OutboxMessage.objects.filter(
+            incident=incident, recipient=handler, channel="inapp"
+        ).order_by("pk")
+        if m.event != "dispatched"
+    ]
+    assert told == expected
+    assert [
+        m.event
+        for m in OutboxMessage.objects.filter(
+            incident=incident, recipient=centre, channel="inapp"
+        ).order_by("pk")
+    ] == expected
+    # The grid worker who reported it is not among them.
+    assert not OutboxMessage.objects.filter(
+        incident=incident, recipient=loop.people["worker"], event__startswith="warning"
+    ).exists()
