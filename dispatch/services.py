@@ -53,22 +53,18 @@ from incidents.services import attach_files
 def _limit(
     incident: Incident, phase: str, *, handle_override: int | None = None
 ) -> tuple[int, str]:
+    """The phase's time limit and its unit, from the category (and a routing rule's
+    handling override)."""
     category = incident.category
-    unit = category.deadline_unit
-    if incident.urgency == Urgency.URGENT and unit == DeadlineUnit.WORKDAY:
-        # An urgent case of a day-based category runs on hours: a working day becomes 8 hours.
-        amount = {
-            "signin": category.signin_limit,
-            "handle": handle_override or category.handle_limit,
-            "verify": category.verify_limit,
-        }[phase]
-        return amount * 8, DeadlineUnit.HOUR
     amount = {
         "signin": category.signin_limit,
         "handle": handle_override or category.handle_limit,
         "verify": category.verify_limit,
     }[phase]
-    return amount, unit
+    if incident.urgency == Urgency.URGENT and category.deadline_unit == DeadlineUnit.WORKDAY:
+        # An urgent case of a day-based category runs on hours: a working day becomes 8 hours.
+        return amount * 8, DeadlineUnit.HOUR
+    return amount, category.deadline_unit
 
 
 def _start_phase(
