@@ -31,7 +31,7 @@ from dispatch.models import (
     ExtensionState,
 )
 from dispatch.routing import rule_for
-from dispatch.workflow import ACTIONS, CENTRES, PHASE_OF_STATE, UNIT, Action, State
+from dispatch.workflow import ACTIONS, CENTRES, UNIT, Action, State
 from govgrid.accounts.models import Unit, UnitKind
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
@@ -827,7 +827,3 @@ def rating_requests_due(*, now: datetime | None = None) -> int:
                 channels=("sms",),
             )
     return written
-
-
-def phase_of(state: str) -> str:
-    return PHASE_OF_STATE.get(state, "")

@@ -20,10 +20,9 @@ from dispatch.services import (
     rating_token_incident_id,
 )
 from dispatch.workflow import ACTIONS, STATE_LABELS, State
-from govgrid.accounts.models import Role
+from govgrid.accounts.models import CENTRE_ROLES, Role
 from govgrid.lib.errors import DomainError
 
-CENTRE_ROLES = (Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE)
 INBOX_LIMIT = 50
 
 

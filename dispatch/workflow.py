@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from govgrid.accounts.models import Role
+from govgrid.accounts.models import CENTRE_ROLES, Role
 
 
 class State:
@@ -62,7 +62,7 @@ PHASE_OF_STATE = {
     State.HANDLED: "verify",
 }
 
-CENTRES = frozenset({Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE})
+CENTRES = CENTRE_ROLES
 UNIT = frozenset({Role.UNIT_HANDLER})
 LEADERS = frozenset({Role.LEADER})
 FIELD = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})

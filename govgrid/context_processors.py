@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from govgrid.accounts.models import GRID_ROLES, JURISDICTION_ROLES, Role
+from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES, JURISDICTION_ROLES, Role
 from govgrid.notifications.selectors import notification_unread_count
 
 
@@ -19,7 +19,7 @@ def navigation(request):
         items.append((_("Report"), reverse("incidents:report_new")))
         items.append((_("My reports"), reverse("incidents:my_reports")))
         items.append((_("My grids"), reverse("grids:my_grids")))
-    if roles & {Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE}:
+    if roles & CENTRE_ROLES:
         items.append((_("Triage"), reverse("dispatch:triage")))
     if roles & JURISDICTION_ROLES or Role.ADMIN in roles or user.is_superuser:
         items.append((_("Areas"), reverse("areas")))

@@ -13,10 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from govgrid.accounts.models import GRID_ROLES, JURISDICTION_ROLES, Role
+from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES, JURISDICTION_ROLES, Role
 from grids.selectors import area_roots_for_user
-
-CENTRE_ROLES = {Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE}
 
 
 def landing_url(user) -> str:

@@ -60,6 +60,16 @@ def area_children_summary(*, area: Area) -> list[ChildSummary]:
     children = list(Area.objects.active().filter(parent=area).order_by("code"))
     if not children:
         return []
+    if area.level + 1 == AreaLevel.GRID:
+        # The children are the grids themselves: count their workers directly.
+        grids = {c.path: 1 for c in children}
+        workers = dict(
+            GridStaff.objects.filter(grid__parent=area, role=StaffRole.WORKER, until__isnull=True)
+            .values_list("grid__path")
+            .annotate(n=Count("user", distinct=True))
+            .values_list("grid__path", "n")
+        )
+        return [ChildSummary(c, grids[c.path], workers.get(c.path, 0)) for c in children]
     width = path_prefix_length(area.level + 1)
     below = area.path + PATH_SEPARATOR
     grids = dict(
@@ -80,14 +90,6 @@ def area_children_summary(*, area: Area) -> list[ChildSummary]:
         .annotate(n=Count("user", distinct=True))
         .values_list("child", "n")
     )
-    if area.level + 1 == AreaLevel.GRID:
-        grids = {c.path: 1 for c in children}
-        workers = dict(
-            GridStaff.objects.filter(grid__parent=area, role=StaffRole.WORKER, until__isnull=True)
-            .values_list("grid__path")
-            .annotate(n=Count("user", distinct=True))
-            .values_list("grid__path", "n")
-        )
     return [ChildSummary(c, grids.get(c.path, 0), workers.get(c.path, 0)) for c in children]
 
 

@@ -31,7 +31,7 @@ from dispatch.selectors import incident_get_for_user, incident_list_for_user
 from dispatch.services import allowed_actions
 from dispatch.templatetags.dispatch_tags import action_label
 from dispatch.workflow import STATE_LABELS, STATES
-from govgrid.accounts.models import GRID_ROLES, Role
+from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES
 from incidents.forms import MAX_PHOTOS
 from incidents.models import (
     Category,
@@ -41,15 +41,13 @@ from incidents.models import (
     RiskColour,
     Urgency,
 )
-from incidents.services import ReportInput, incident_report
+from incidents.services import DESK_CHANNELS, ReportInput, incident_report
 from incidents.uploads import clean_photo
 
 # Who may file on which channel: grid staff report what they find in their grids; centre
 # desks enter what arrives by hotline, petition, video patrol or a leader's instruction.
 # Residents (QR portal) and Open311 clients have their own endpoints.
 FIELD_CHANNELS = (Channel.GRID_WORKER,)
-DESK_CHANNELS = (Channel.HOTLINE, Channel.PETITION, Channel.VIDEO, Channel.LEADER)
-DESK_ROLES = (Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE)
 
 
 def report_channels_for(user) -> list[str]:
@@ -57,7 +55,7 @@ def report_channels_for(user) -> list[str]:
     channels: list[str] = []
     if user.has_role(*GRID_ROLES):
         channels += FIELD_CHANNELS
-    if user.has_role(*DESK_ROLES):
+    if user.has_role(*CENTRE_ROLES):
         channels += DESK_CHANNELS
     return channels
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Category, Channel, LocationSource, RiskColour, Urgency
+from incidents.services import DESK_CHANNELS
 from incidents.uploads import clean_photo
 
 MAX_PHOTOS = 9
@@ -107,15 +108,15 @@ class ReportForm(forms.Form):
         return data
 
 
-DESK_CHANNELS = [
-    (c.value, c.label) for c in (Channel.HOTLINE, Channel.PETITION, Channel.VIDEO, Channel.LEADER)
-]
+DESK_CHANNEL_CHOICES = [(c.value, c.label) for c in DESK_CHANNELS]
 
 
 class DeskReportForm(ReportForm):
     """Centre staff entering a hotline (12345) or other channel report at a desk."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=DESK_CHANNELS, initial=Channel.HOTLINE)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=DESK_CHANNEL_CHOICES, initial=Channel.HOTLINE
+    )
     reporter_name = forms.CharField(label=_("Caller's name"), max_length=64, required=False)
     reporter_phone = forms.RegexField(
         label=_("Caller's phone"),

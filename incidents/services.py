@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govgrid.accounts.models import Role, Unit, UnitKind
+from govgrid.accounts.models import CENTRE_ROLES, Role, Unit, UnitKind
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from grids.models import PATH_SEPARATOR, Area, AreaLevel
@@ -114,7 +114,8 @@ def owner_centre_for(*, grid: Area, level: int) -> Unit:
     raise DomainError(_("No centre covers this grid; ask an administrator."), code="no_centre")
 
 
-DESK_CHANNELS = frozenset({Channel.HOTLINE, Channel.PETITION, Channel.VIDEO, Channel.LEADER})
+# The channels a centre desk enters on behalf of someone else, in the order the form offers.
+DESK_CHANNELS = (Channel.HOTLINE, Channel.PETITION, Channel.VIDEO, Channel.LEADER)
 PUBLIC_CHANNELS = frozenset({Channel.RESIDENT, Channel.OPEN311})
 
 
@@ -125,10 +126,7 @@ def _check_channel(channel: str, actor) -> None:
         return
     allowed = actor is not None and (
         (channel == Channel.GRID_WORKER and actor.has_role(Role.GRID_WORKER, Role.GRID_LEADER))
-        or (
-            channel in DESK_CHANNELS
-            and actor.has_role(Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE)
-        )
+        or (channel in DESK_CHANNELS and actor.has_role(*CENTRE_ROLES))
     )
     if not allowed:
         raise DomainError(_("You may not file reports on this channel."), code="channel")

@@ -7,12 +7,10 @@ from django.utils.translation import gettext as _
 
 from dispatch.selectors import reports_of_user
 from dispatch.workflow import STATE_LABELS
-from govgrid.accounts.models import GRID_ROLES
+from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES
 from govgrid.lib.errors import DomainError
 from incidents.forms import DeskReportForm, ReportForm
 from incidents.services import ReportInput, incident_report
-
-DESK_ROLES = ("community_station", "street_centre", "district_centre")
 
 
 def _report_input(form, **extra) -> ReportInput:
@@ -63,7 +61,7 @@ def report_new(request):
 @login_required
 def desk_report_new(request):
     """Centre staff enter a hotline (12345) or other channel report."""
-    if not request.user.has_role(*DESK_ROLES):
+    if not request.user.has_role(*CENTRE_ROLES):
         raise PermissionDenied
     form = DeskReportForm(request.POST or None, request.FILES or None)
     return _submit(

@@ -87,3 +87,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
             connection._test_serialized_contents = connection.creation.serialize_db_to_string()
     yield
+
+
+@pytest.fixture(scope="module")
+def seeded_rows_back_after_flush(django_db_setup, django_db_blocker):
+    """Put the migrations' seeded rows back when a module of transactional tests is done.
+
+    serialized_rollback reloads them before each transactional test, but the flush after the
+    last one leaves the database empty, and a later run with --reuse-db would find no
+    categories, calendar or templates.
+    """
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            if contents:
+                connections[alias].creation.deserialize_db_from_string(contents)

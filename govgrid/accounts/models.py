@@ -20,10 +20,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# The triage desks: community stations and street and district centres.
+CENTRE_ROLES = frozenset({Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE})
 # Roles whose scope is the jurisdiction of their unit (a centre's area).
-JURISDICTION_ROLES = frozenset(
-    {Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTRICT_CENTRE, Role.LEADER}
-)
+JURISDICTION_ROLES = CENTRE_ROLES | {Role.LEADER}
 # Roles whose scope is the grids they staff.
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
 

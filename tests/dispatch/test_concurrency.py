@@ -7,7 +7,7 @@ lock, so the first one in wins and the others find the state moved.
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from dispatch.models import AssignmentRole, AssignmentState
 from dispatch.services import incident_act
@@ -26,19 +26,8 @@ THREADS = 8
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _seeded_data_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    """Put the seeded rows back once the module is done.
-
-    serialized_rollback reloads them before each transactional test, but the flush after the
-    last one leaves the database empty, and a later run with --reuse-db would find no
-    categories or calendar.
-    """
-    yield
-    with django_db_blocker.unblock():
-        for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
-            if contents:
-                connections[alias].creation.deserialize_db_from_string(contents)
+def _seeded_data_back_after_the_last_flush(seeded_rows_back_after_flush):
+    """The flush after this module's last transactional test must not leave it empty."""
 
 
 @pytest.fixture

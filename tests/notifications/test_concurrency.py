@@ -7,7 +7,7 @@ message is delivered once.
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from govgrid.notifications import tasks
 from govgrid.notifications.models import Channel, Event, Notification, OutboxMessage
@@ -22,13 +22,8 @@ THREADS = 4
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _seeded_data_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
-            if contents:
-                connections[alias].creation.deserialize_db_from_string(contents)
+def _seeded_data_back_after_the_last_flush(seeded_rows_back_after_flush):
+    """The flush after this module's last transactional test must not leave it empty."""
 
 
 def test_sweeps_on_several_workers_at_once_deliver_each_message_once(

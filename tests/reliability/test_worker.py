@@ -22,7 +22,7 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings as django_settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from dispatch import tasks as dispatch_tasks
 from dispatch.services import incident_act
@@ -115,13 +115,8 @@ def private_redis():
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _seeded_data_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
-            if contents:
-                connections[alias].creation.deserialize_db_from_string(contents)
+def _seeded_data_back_after_the_last_flush(seeded_rows_back_after_flush):
+    """The flush after this module's last transactional test must not leave it empty."""
 
 
 def _reset_producers(app) -> None:
