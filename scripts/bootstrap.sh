@@ -25,6 +25,7 @@ ldconfig -p 2>/dev/null | grep -q libgeos_c || missing+=(libgeos-dev)
 ldconfig -p 2>/dev/null | grep -q libproj || missing+=(libproj-dev)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
 PG_MAJOR=""
 if command -v pg_lsclusters >/dev/null 2>&1; then
@@ -100,6 +101,9 @@ psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$DB_NAME" -qc "CREATE EXTENSI
 # runner does not need to.
 psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d template1 -qc "CREATE EXTENSION IF NOT EXISTS postgis" 2>&1 \
   | grep -v "already exists" || true
+
+# --- Front-end libraries (npm, pinned by package-lock.json) -------------------------------
+scripts/vendor.sh
 
 say "Compiling translations"
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
