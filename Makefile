@@ -40,6 +40,8 @@ migrations-check: setup
 check-deploy: setup
 	@DJANGO_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	  DJANGO_ALLOWED_HOSTS=govgrid.example.gov.cn \
+	  GOVGRID_PII_KEYS=$$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
+	  GOVGRID_PII_INDEX_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(32))') \
 	  $(MANAGE) check --deploy --fail-level WARNING --settings govgrid.settings.production
 
 messages:

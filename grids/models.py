@@ -179,3 +179,94 @@ class GridStaff(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.grid} · {self.get_role_display()} · {self.user}"
+
+
+class Patrol(TimeStampedModel):
+    """巡查: a grid worker's walk through a grid, started and stopped on the phone.
+
+    Positions arrive as `PatrolPoint` rows (queued on the phone while offline, so they may
+    arrive late and out of order); `grids.patrols` rebuilds the track, ordered by the phone's
+    time, with its distance and duration after each batch and on stop.
+    """
+
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patrols",
+        verbose_name=_("grid worker"),
+    )
+    grid = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        related_name="patrols",
+        limit_choices_to={"level": AreaLevel.GRID},
+        verbose_name=_("grid"),
+    )
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    track = models.LineStringField(_("track"), srid=4326, null=True, blank=True)
+    distance_m = models.FloatField(_("distance (m)"), default=0)
+    duration_s = models.PositiveIntegerField(_("duration (s)"), default=0)
+    point_count = models.PositiveIntegerField(_("positions"), default=0)
+
+    SCOPE_AREA_PATH = "grid__path"
+
+    class Meta:
+        verbose_name = _("patrol")
+        verbose_name_plural = _("patrols")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"], condition=Q(ended_at__isnull=True), name="patrol_one_running"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="patrol_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["worker", "started_at"], name="patrol_worker_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker} · {self.grid} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
+
+
+class PatrolPoint(models.Model):
+    """One position of a running patrol, as the phone measured it."""
+
+    patrol = models.ForeignKey(
+        Patrol, on_delete=models.CASCADE, related_name="points", verbose_name=_("patrol")
+    )
+    at = models.DateTimeField(_("time"))
+    location = models.PointField(_("location"), srid=4326, spatial_index=False)
+    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("patrol position")
+        verbose_name_plural = _("patrol positions")
+        ordering = ["at"]
+        constraints = [
+            # A position re-sent after a lost answer is the same position.
+            models.UniqueConstraint(fields=["patrol", "at"], name="patrolpoint_once")
+        ]
+
+
+class PatrolReport(models.Model):
+    """An incident filed while the reporter's patrol was running (linked at filing)."""
+
+    patrol = models.ForeignKey(
+        Patrol, on_delete=models.CASCADE, related_name="reports", verbose_name=_("patrol")
+    )
+    incident = models.OneToOneField(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        related_name="patrol_link",
+        verbose_name=_("incident"),
+    )
+
+    class Meta:
+        verbose_name = _("report during a patrol")
+        verbose_name_plural = _("reports during patrols")

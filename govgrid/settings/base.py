@@ -296,3 +296,13 @@ CELERY_BEAT_SCHEDULE["rating-requests"] = {
 }
 # Scheme and host of the public pages linked from SMS (the rating link), without a slash.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# PERSONAL INFORMATION (PIPL) — docs/residents.md
+# ------------------------------------------------------------------------------
+# Fernet keys (url-safe base64 of 32 bytes) for identity numbers, phones and sensitive
+# fields, comma-separated: the first encrypts, every key decrypts, so a new key goes in
+# front and `manage.py pii_rotate` re-encrypts every row before the old one is dropped.
+# Empty here: local.py and test.py give development keys, production.py requires them.
+GOVGRID_PII_KEYS = env.list("GOVGRID_PII_KEYS", default=[])
+# HMAC key of the blind index that finds a person by exact identity number or phone.
+GOVGRID_PII_INDEX_KEY = env("GOVGRID_PII_INDEX_KEY", default="")

@@ -6,6 +6,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Personal data cannot be stored without real keys (docs/residents.md).
+GOVGRID_PII_KEYS = env.list("GOVGRID_PII_KEYS")
+GOVGRID_PII_INDEX_KEY = env("GOVGRID_PII_INDEX_KEY")
 
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

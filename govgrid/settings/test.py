@@ -21,3 +21,5 @@ STORAGES = {
 # The test server serves static files itself (staticfiles' handler); WhiteNoise would only
 # warn that collectstatic has not run.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+GOVGRID_PII_KEYS = ["CYI0vcVd6ZOhHLAjy2_oG68LWyHnwy6l3KPnZ5haJZA="]
+GOVGRID_PII_INDEX_KEY = "test-only-pii-index-key"

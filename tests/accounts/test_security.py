@@ -95,6 +95,8 @@ def test_check_deploy_with_production_settings_is_clean():
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SECRET_KEY": "k" * 20 + "-production-like-secret-key-0123456789abcdefgh",
         "DJANGO_ALLOWED_HOSTS": "govgrid.example.gov.cn",
+        "GOVGRID_PII_KEYS": "Qk2n0yYqCkq2mQd3b0Q2mW1v8u7c6x5z4a3s2d1f0gE=",
+        "GOVGRID_PII_INDEX_KEY": "production-like-index-key-0123456789",
         "DJANGO_SETTINGS_MODULE": "govgrid.settings.production",
     }
     result = subprocess.run(
