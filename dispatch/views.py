@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dispatch.dashboard import dashboard_allowed, dashboard_page_context
 from dispatch.forms import ActionForm
 from dispatch.routing import rule_for
 from dispatch.selectors import (
@@ -54,6 +55,23 @@ def triage(request):
 
 
 @login_required
+def dashboard(request):
+    """The centre's full-screen map dashboard (PRODUCT.md §8)."""
+    if not dashboard_allowed(request.user):
+        raise PermissionDenied
+    return render(request, "dispatch/dashboard.html", dashboard_page_context(user=request.user))
+
+
+@login_required
+def dashboard_inbox(request):
+    """The triage inbox beside the map (a fragment the dashboard refreshes)."""
+    if not dashboard_allowed(request.user):
+        raise PermissionDenied
+    columns = _columns(triage_inbox(user=request.user)) if request.user.unit_id else {}
+    return render(request, "dispatch/_dashboard_inbox.html", {"columns": columns})
+
+
+@login_required
 def unit_desk(request):
     """A unit handler's inbox: to sign, in progress, overdue, returned; urgent first."""
     if not request.user.has_role(Role.UNIT_HANDLER):
@@ -64,9 +82,10 @@ def unit_desk(request):
     )
 
 
-@login_required
-def incident_detail(request, pk: int):
-    incident = incident_get_for_user(user=request.user, pk=pk)
+def _incident_context(request, incident) -> dict:
+    """What the incident page and the dashboard's incident panel show: the case, its
+    timeline and exactly the actions this user may take (dispatch pre-filled from the
+    routing rule)."""
     actions = allowed_actions(user=request.user, incident=incident)
     suggestion = None
     if any(a.name in ("dispatch", "redispatch", "whistle") for a in actions):
@@ -84,19 +103,29 @@ def incident_detail(request, pk: int):
         and any(a.name == "duplicate" for a in actions)
         else []
     )
-    return render(
-        request,
-        "dispatch/incident_detail.html",
-        {
-            "incident": incident,
-            "actions": actions,
-            "form": form,
-            "suggestion": suggestion,
-            "duplicates": duplicates,
-            "state_labels": STATE_LABELS,
-            "action_labels": {a.name: a.label for a in ACTIONS.values()},
-        },
-    )
+    return {
+        "incident": incident,
+        "actions": actions,
+        "form": form,
+        "suggestion": suggestion,
+        "duplicates": duplicates,
+        "state_labels": STATE_LABELS,
+        "action_labels": {a.name: a.label for a in ACTIONS.values()},
+    }
+
+
+@login_required
+def incident_detail(request, pk: int):
+    incident = incident_get_for_user(user=request.user, pk=pk)
+    return render(request, "dispatch/incident_detail.html", _incident_context(request, incident))
+
+
+@login_required
+def incident_panel(request, pk: int):
+    """The incident beside the dashboard's map (a fragment; its forms post with panel=1)."""
+    incident = incident_get_for_user(user=request.user, pk=pk)
+    context = _incident_context(request, incident) | {"panel": True}
+    return render(request, "dispatch/_incident_panel.html", context)
 
 
 @login_required
@@ -108,7 +137,7 @@ def incident_action(request, pk: int):
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-        return redirect("dispatch:incident_detail", pk=pk)
+        return _after_action(request, pk)
     name = form.cleaned_data["action"]
     try:
         incident_act(
@@ -123,6 +152,13 @@ def incident_action(request, pk: int):
     else:
         label = ACTIONS[name].label if name in ACTIONS else name
         messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return _after_action(request, pk)
+
+
+def _after_action(request, pk: int):
+    """Back to where the action was taken: the incident page or the dashboard's panel."""
+    if request.POST.get("panel"):
+        return redirect("dispatch:incident_panel", pk=pk)
     return redirect("dispatch:incident_detail", pk=pk)
 
 

@@ -4,7 +4,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES, JURISDICTION_ROLES, Role
+from govgrid.accounts.models import (
+    CENTRE_ROLES,
+    DASHBOARD_ROLES,
+    GRID_ROLES,
+    JURISDICTION_ROLES,
+    Role,
+)
 from govgrid.notifications.selectors import notification_unread_count
 
 
@@ -21,8 +27,18 @@ def navigation(request):
         items.append((_("My grids"), reverse("grids:my_grids")))
     if roles & CENTRE_ROLES:
         items.append((_("Triage"), reverse("dispatch:triage")))
+    if roles & DASHBOARD_ROLES or user.is_superuser:
+        items.append((_("Map dashboard"), reverse("dispatch:dashboard")))
     if roles & JURISDICTION_ROLES or Role.ADMIN in roles or user.is_superuser:
         items.append((_("Areas"), reverse("areas")))
+    from residents.selectors import RESIDENT_ROLES
+
+    if roles & RESIDENT_ROLES or user.is_superuser:
+        items.append((_("Residents"), reverse("residents:index")))
+    if roles & GRID_ROLES:
+        items.append((_("Patrol"), reverse("grids:patrol")))
+    if roles & (JURISDICTION_ROLES | {Role.GRID_LEADER, Role.ADMIN}) or user.is_superuser:
+        items.append((_("Today's patrols"), reverse("grids:patrols_today")))
     if Role.UNIT_HANDLER in roles:
         items.append((_("Unit inbox"), reverse("dispatch:unit_inbox")))
         items.append((_("My unit"), reverse("accounts:unit_home")))

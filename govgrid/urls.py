@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dispatch import dashboard_api
 from dispatch import views as dispatch_views
 from govgrid import api_urls, views
 from grids import api as grids_api
@@ -12,6 +13,14 @@ api_patterns = [
     path("areas/<str:code>/outlines/", grids_api.AreaOutlinesApi.as_view(), name="area_outlines"),
     path("grids/at/", grids_api.GridAtPointApi.as_view(), name="grid_at_point"),
     path("me/area-bounds/", grids_api.MyAreaBoundsApi.as_view(), name="my_area_bounds"),
+    path(
+        "tiles/areas/<int:z>/<int:x>/<int:y>.geojson",
+        grids_api.AreaTileApi.as_view(),
+        name="area_tile",
+    ),
+    path("dashboard/incidents/", dashboard_api.MapIncidentsApi.as_view(), name="map_incidents"),
+    path("dashboard/heat/", dashboard_api.MapHeatApi.as_view(), name="map_heat"),
+    path("dashboard/stats/", dashboard_api.DashboardStatsApi.as_view(), name="dashboard_stats"),
     *api_urls.urlpatterns,
 ]
 

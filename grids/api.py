@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from grids.models import AreaLevel
 from grids.selectors import area_get_for_user, area_outlines_for_user, grid_at_point_for_user
+from grids.tiles import area_tile_for_user, tile_exists
 
 
 class AreaOutlinesApi(APIView):
@@ -78,3 +79,23 @@ class MyAreaBoundsApi(APIView):
 
         extent = area_list_for_user(user=request.user).grids().aggregate(e=Extent("boundary"))["e"]
         return Response({"bbox": list(extent) if extent else None})
+
+
+class AreaTileApi(APIView):
+    """Outlines of the areas in one web-mercator tile, as GeoJSON, simplified for its zoom.
+
+    The level drawn follows the zoom (districts → streets → communities → grids) and never
+    rises above the user's own area; only areas the user may see are in it.
+    """
+
+    @extend_schema(responses={200: dict, 404: None})
+    def get(self, request, z: int, x: int, y: int):
+        if not tile_exists(z, x, y):
+            return Response({"detail": _("There is no such map tile.")}, status=404)
+        response = HttpResponse(
+            area_tile_for_user(user=request.user, z=z, x=x, y=y),
+            content_type="application/geo+json",
+        )
+        # Boundaries change rarely (an import); the browser may reuse a tile for a while.
+        response["Cache-Control"] = "private, max-age=300"
+        return response

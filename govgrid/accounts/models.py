@@ -26,6 +26,8 @@ CENTRE_ROLES = frozenset({Role.COMMUNITY_STATION, Role.STREET_CENTRE, Role.DISTR
 JURISDICTION_ROLES = CENTRE_ROLES | {Role.LEADER}
 # Roles whose scope is the grids they staff.
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
+# Roles that open the centre's map dashboard (leaders read it; their actions are few).
+DASHBOARD_ROLES = JURISDICTION_ROLES | {Role.ADMIN}
 
 
 class UnitKind(models.TextChoices):

@@ -23,7 +23,7 @@
       fetch(src.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { features: [] }; })
         .then(function (fc) {
-          var layer = L.geoJSON(fc, {
+          var layer = L.geoJSON(fc, window.govgridDatum.geojsonOptions({
             style: STYLES[src.style] || STYLES.child,
             onEachFeature: function (f, l) {
               if (src.style === "grid") return;
@@ -34,7 +34,7 @@
                 });
               }
             },
-          }).addTo(map);
+          })).addTo(map);
           if (src.style === "grid") layer.bringToBack();
           if (layer.getLayers().length) bounds.extend(layer.getBounds());
         })

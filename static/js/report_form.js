@@ -23,7 +23,7 @@
     lat.value = la.toFixed(7);
     source.value = how;
     if (map) {
-      var ll = L.latLng(la, lng);
+      var ll = window.govgridDatum.toDisplay(L.latLng(la, lng));
       if (marker) marker.setLatLng(ll);
       else marker = L.marker(ll).addTo(map);
       map.setView(ll, Math.max(map.getZoom(), 16));
@@ -36,7 +36,10 @@
     map = m;
     var cfgEl = document.getElementById("map-config");
     window.govgridBasemap(map, cfgEl ? JSON.parse(cfgEl.textContent) : null);
-    map.on("click", function (e) { setPosition(e.latlng.lng, e.latlng.lat, "map"); });
+    map.on("click", function (e) {
+      var w = window.govgridDatum.fromDisplay(e.latlng);  // stored coordinates stay WGS-84
+      setPosition(w.lng, w.lat, "map");
+    });
     if (lon.value && lat.value) setPosition(parseFloat(lon.value), parseFloat(lat.value), source.value || "map", true);
     else {
       // Start on the user's own grids when the server says where they are.
