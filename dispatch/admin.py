@@ -84,3 +84,7 @@ class ExtensionRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # decided on the incident page, through the service
+
+
+# The monthly assessment's admin pages (dispatch/assessment/admin.py).
+from dispatch.assessment import admin as _assessment_admin  # noqa: E402, F401

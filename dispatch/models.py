@@ -191,3 +191,7 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'workday' if self.is_workday else 'rest day'}"
+
+
+# The monthly assessment's models live in their own module (dispatch/assessment/models.py).
+from dispatch.assessment.models import *  # noqa: E402, F403

@@ -38,3 +38,7 @@ def rating_requests_send() -> int:
 def warnings_rebuild_task(category_ids: list[int] | None = None) -> int:
     """Recompute the next warning times after thresholds changed (dispatch.warnings)."""
     return warnings.warnings_rebuild(category_ids=category_ids)
+
+
+# The monthly assessment's jobs (dispatch/assessment/tasks.py), found by the worker here.
+from dispatch.assessment.tasks import *  # noqa: E402, F403
