@@ -43,6 +43,7 @@ urlpatterns = [
     path("accounts/", include("govgrid.accounts.urls")),
     path("grids/", include("grids.urls")),
     path("incidents/", include("incidents.urls")),
+    path("residents/", include("residents.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("notifications/", include("govgrid.notifications.urls")),
     path("api/", include((api_patterns, "api"))),

@@ -7,7 +7,7 @@ minimum scope). Revealing a full identity number or phone is for the desks and a
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -122,10 +122,12 @@ def house_get_for_user(*, user, house_id: int):
     return house
 
 
-def house_list_for_user(*, user, query: str = "", limit: int = 100) -> QuerySet:
+def house_list_for_user(*, user, query: str = "", use: str = "", limit: int = 100) -> QuerySet:
     from residents.models import House
 
     qs = _scoped(user, House.objects.select_related("building", "grid"))
+    if use:
+        qs = qs.filter(use=use)
     if query:
         qs = qs.filter(Q(building__name__startswith=query) | Q(building__address__contains=query))
     return qs.annotate(
@@ -175,7 +177,7 @@ def incidents_naming(*, user, person=None, house=None, organisation=None) -> lis
         Q(person=person) if person else Q(house=house) if house else Q(organisation=organisation)
     )
     qs = scope_queryset(user, Incident.objects.filter(pk__in=links.values("incident_id")))
-    return list(qs.select_related("category").order_by("-reported_at")[:50])
+    return list(qs.select_related("category", "grid", "lead_unit").order_by("-reported_at")[:50])
 
 
 def parties_for_incident(*, user, incident) -> list:
@@ -188,14 +190,4 @@ def parties_for_incident(*, user, incident) -> list:
         IncidentParty.objects.filter(incident=incident).select_related(
             "person", "house__building", "organisation"
         )
-    )
-
-
-def latest_visit_subquery():
-    from residents.models import Visit
-
-    return Subquery(
-        Visit.objects.filter(person=OuterRef("person"))
-        .order_by("-visited_at")
-        .values("visited_at")[:1]
     )

@@ -1,0 +1,80 @@
+"""Residents endpoints: person search and the key-person list, masked like the pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from residents import selectors, services
+from residents.models import KeyGroup
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    gender = serializers.CharField()
+    id_number = serializers.CharField(source="id_number_masked")
+    phone = serializers.CharField(source="phone_masked")
+    grid = serializers.CharField(source="grid.code")
+
+
+class PersonSearchApi(APIView):
+    """People in the user's scope by name prefix (GET ?q=), or by exact identity number or
+    phone (POST {"q": ...}, so the number stays out of URLs and access logs)."""
+
+    def get(self, request):
+        return self._search(request, request.query_params.get("q", ""))
+
+    def post(self, request):
+        return self._search(request, str(request.data.get("q", "")))
+
+    def _search(self, request, query: str):
+        if not selectors.can_use_residents(request.user):
+            raise PermissionDenied
+        people = selectors.person_search_for_user(user=request.user, query=query, limit=50)
+        return Response({"results": PersonOutputSerializer(people, many=True).data})
+
+
+class PersonRevealApi(APIView):
+    """The full value of one field of one person; every call is audited."""
+
+    def post(self, request, pk: int, field: str):
+        if field not in services.REVEALABLE:
+            raise PermissionDenied
+        person = selectors.person_get_for_user(user=request.user, person_id=pk)
+        value = services.person_reveal(
+            person=person, field=field, actor=request.user, request=request
+        )
+        return Response({"value": value}, headers={"Cache-Control": "no-store"})
+
+
+class KeyPersonOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = PersonOutputSerializer()
+    group = serializers.CharField(source="group.code")
+    risk_level = serializers.CharField()
+    next_visit_due = serializers.DateField()
+    last_visit_at = serializers.DateTimeField()
+
+
+class KeyPersonListApi(APIView):
+    """Key persons and care-group members of the groups granted to the user's roles."""
+
+    def get(self, request):
+        if not selectors.can_use_residents(request.user):
+            raise PermissionDenied
+        group = None
+        if code := request.query_params.get("group"):
+            group = get_object_or_404(
+                KeyGroup, code=code, pk__in=selectors.visible_group_ids(request.user)
+            )
+        rows = selectors.key_person_list_for_user(
+            user=request.user,
+            group=group,
+            overdue_only=request.query_params.get("overdue") == "1",
+        )[:500]
+        return Response({"results": KeyPersonOutputSerializer(rows, many=True).data})

@@ -1,0 +1,109 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.uploads import clean_photo
+from residents.models import Gender, HouseUse, PersonKind, RiskLevel
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class PersonForm(forms.Form):
+    """Shape only; the identity number's check digit and uniqueness are the service's rules."""
+
+    grid = AreaChoiceField(queryset=None, label=_("Grid"))
+    name = forms.CharField(label=_("Name"), max_length=64)
+    kind = forms.ChoiceField(label=_("Population type"), choices=PersonKind.choices)
+    id_number = forms.CharField(
+        label=_("Identity number"),
+        max_length=24,
+        required=False,
+        help_text=_("Stored encrypted; shown masked."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "latin"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Taken from the identity number when left empty."),
+    )
+    ethnicity = forms.CharField(label=_("Ethnicity"), max_length=16, required=False)
+    registered_address = forms.CharField(
+        label=_("Registered address"), max_length=200, required=False
+    )
+    house = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    relation = forms.ChoiceField(
+        label=_("Relation to the house"),
+        choices=[
+            ("owner", _("Owner")),
+            ("tenant", _("Tenant")),
+            ("family", _("Family member")),
+            ("other", _("Other")),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+
+
+class VisitForm(forms.Form):
+    notes = forms.CharField(
+        label=_("What did you find?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
+    photo = forms.FileField(label=_("Photo"), required=False)
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if not photo:
+            return None
+        content, _content_type = clean_photo(photo)
+        return content
+
+
+class RiskForm(forms.Form):
+    risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class HouseSearchForm(forms.Form):
+    q = forms.CharField(label=_("Building or address"), required=False)
+    use = forms.ChoiceField(
+        label=_("Use"), choices=[("", _("All")), *HouseUse.choices], required=False
+    )
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[
+            ("people", _("People")),
+            ("houses", _("Houses")),
+            ("organisations", _("Organisations")),
+        ],
+    )
+    file = forms.FileField(label=_("Excel (.xlsx) or CSV file"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        name = f.name.lower()
+        if not (name.endswith(".xlsx") or name.endswith(".csv")):
+            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        if f.size > 50 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        return f
