@@ -115,6 +115,13 @@ def warning_schedule(*, incident: Incident, now: datetime) -> tuple[str, datetim
     return _level_at(thresholds, now)
 
 
+def levels_reached(*, incident: Incident, now: datetime) -> list[tuple[str, datetime]]:
+    """Each level the running phase has reached by `now`, with the instant it was reached
+    (what the scan would have recorded had it run all along). Pure, like warning_schedule."""
+    thresholds = _thresholds(incident)
+    return [(name, at) for name, at in thresholds or [] if at <= now]
+
+
 def warning_reset(*, incident: Incident, now: datetime, new_phase: bool = False) -> Incident:
     """Bring `warning_level` and `next_warning_at` in step after a phase or deadline change.
 

@@ -46,13 +46,23 @@ class Scale:
     grids: int
     # Incidents filed and walked through the real services (slow path, for demos).
     demo_incidents: int = 0
+    # Incidents written by bulk COPY (govgrid/synthetic/bulk.py): open now, closed last month.
+    bulk_open: int = 0
+    bulk_closed: int = 0
 
 
 SCALES = {
     # One district (江汉区): 4 streets, 12 communities, 60 grids.
     "demo": Scale(districts=1, streets=4, communities=12, grids=60, demo_incidents=2000),
     # Wuhan (PRODUCT.md section 2).
-    "wuhan": Scale(districts=16, streets=178, communities=3133, grids=16274),
+    "wuhan": Scale(
+        districts=16,
+        streets=178,
+        communities=3133,
+        grids=16274,
+        bulk_open=50_000,
+        bulk_closed=500_000,
+    ),
 }
 
 
@@ -337,6 +347,15 @@ def build_city(
         from govgrid.synthetic.incidents import build_incidents
 
         counts = build_incidents(count=scale.demo_incidents, seed=seed, progress=progress)
+    if (scale.bulk_open or scale.bulk_closed) and incidents:
+        from govgrid.synthetic.bulk import build_bulk_incidents
+
+        counts = build_bulk_incidents(
+            open_count=scale.bulk_open,
+            closed_count=scale.bulk_closed,
+            seed=seed,
+            progress=progress,
+        )
     return counts | {
         "areas": plan.count(),
         "grids": len(plan.areas.get(AreaLevel.GRID, [])),
