@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,6 +45,7 @@ class PatrolOutputSerializer(serializers.ModelSerializer):
 
 
 class PatrolStartApi(APIView):
+    @extend_schema(request=None, responses={201: PatrolOutputSerializer})
     def post(self, request):
         patrol = patrols.patrol_start(worker=request.user)
         return Response(PatrolOutputSerializer(patrol).data, status=201)
@@ -53,6 +55,10 @@ class PatrolPointsApi(APIView):
     class InputSerializer(serializers.Serializer):
         points = PositionSerializer(many=True, allow_empty=True)
 
+        class Meta:
+            ref_name = "PatrolPointsInput"
+
+    @extend_schema(request=InputSerializer, responses=PatrolOutputSerializer)
     def post(self, request, pk: int):
         patrol = get_object_or_404(Patrol, pk=pk, worker=request.user)
         data = self.InputSerializer(data=request.data)
@@ -68,6 +74,10 @@ class PatrolStopApi(APIView):
         at = serializers.DateTimeField(required=False)
         points = PositionSerializer(many=True, required=False)
 
+        class Meta:
+            ref_name = "PatrolStopInput"
+
+    @extend_schema(request=InputSerializer, responses=PatrolOutputSerializer)
     def post(self, request, pk: int):
         patrol = get_object_or_404(Patrol, pk=pk, worker=request.user)
         data = self.InputSerializer(data=request.data)
@@ -84,6 +94,7 @@ class PatrolStopApi(APIView):
 class PatrolTodayApi(APIView):
     """Today's patrols in the user's scope as GeoJSON lines (one query)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         features = []
         for p in patrols.patrols_today_for_user(user=request.user):

@@ -15,6 +15,7 @@ from govgrid.accounts.models import CENTRE_ROLES, Role, Unit, UnitKind
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from grids.models import PATH_SEPARATOR, Area, AreaLevel
+from grids.patrols import patrol_link_report
 from incidents.models import (
     CHANNEL_PREFIX,
     Attachment,
@@ -204,6 +205,8 @@ def incident_report(*, data: ReportInput, actor=None) -> Incident:
         )
     else:
         dispatch_services.incident_route(incident=incident, now=now)
+    # A grid worker's report filed while their patrol runs counts for that patrol.
+    patrol_link_report(incident=incident, actor=actor)
     return incident
 
 

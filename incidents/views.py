@@ -11,6 +11,8 @@ from govgrid.accounts.models import CENTRE_ROLES, GRID_ROLES
 from govgrid.lib.errors import DomainError
 from incidents.forms import DeskReportForm, ReportForm
 from incidents.services import ReportInput, incident_report
+from residents.selectors import report_parties_from
+from residents.services import report_parties_record
 
 
 def _report_input(form, **extra) -> ReportInput:
@@ -35,7 +37,7 @@ def _report_input(form, **extra) -> ReportInput:
     )
 
 
-def _submit(request, form, template, data_kwargs):
+def _submit(request, form, template, data_kwargs, parties=()):
     if request.method == "POST" and form.is_valid():
         try:
             incident = incident_report(
@@ -44,9 +46,16 @@ def _submit(request, form, template, data_kwargs):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
+            if parties:
+                report_parties_record(incident=incident, actor=request.user, parties=parties)
             messages.success(request, _("Report %(number)s filed.") % {"number": incident.number})
             return redirect(reverse("dispatch:incident_detail", args=[incident.pk]) + "?filed=1")
-    return render(request, template, {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        template,
+        {"form": form, "report_parties": parties},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -55,7 +64,11 @@ def report_new(request):
     if not request.user.has_role(*GRID_ROLES):
         raise PermissionDenied
     form = ReportForm(request.POST or None, request.FILES or None)
-    return _submit(request, form, "incidents/report_form.html", lambda f: {})
+    # Residents, houses or organisations the report names (from their page, or ticked).
+    parties = report_parties_from(
+        user=request.user, params=request.POST if request.method == "POST" else request.GET
+    )
+    return _submit(request, form, "incidents/report_form.html", lambda f: {}, parties)
 
 
 @login_required

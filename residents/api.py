@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,9 +27,18 @@ class PersonSearchApi(APIView):
     """People in the user's scope by name prefix (GET ?q=), or by exact identity number or
     phone (POST {"q": ...}, so the number stays out of URLs and access logs)."""
 
+    @extend_schema(
+        responses=inline_serializer("PersonSearch", {"results": PersonOutputSerializer(many=True)})
+    )
     def get(self, request):
         return self._search(request, request.query_params.get("q", ""))
 
+    @extend_schema(
+        request=inline_serializer("PersonSearchInput", {"q": serializers.CharField()}),
+        responses=inline_serializer(
+            "PersonSearchByNumber", {"results": PersonOutputSerializer(many=True)}
+        ),
+    )
     def post(self, request):
         return self._search(request, str(request.data.get("q", "")))
 
@@ -42,6 +52,10 @@ class PersonSearchApi(APIView):
 class PersonRevealApi(APIView):
     """The full value of one field of one person; every call is audited."""
 
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("PersonReveal", {"value": serializers.CharField()}),
+    )
     def post(self, request, pk: int, field: str):
         if field not in services.REVEALABLE:
             raise PermissionDenied
@@ -64,6 +78,11 @@ class KeyPersonOutputSerializer(serializers.Serializer):
 class KeyPersonListApi(APIView):
     """Key persons and care-group members of the groups granted to the user's roles."""
 
+    @extend_schema(
+        responses=inline_serializer(
+            "KeyPersonList", {"results": KeyPersonOutputSerializer(many=True)}
+        )
+    )
     def get(self, request):
         if not selectors.can_use_residents(request.user):
             raise PermissionDenied

@@ -191,3 +191,25 @@ def parties_for_incident(*, user, incident) -> list:
             "person", "house__building", "organisation"
         )
     )
+
+
+PARTY_PARAMS = {"person": "party_person", "house": "party_house", "organisation": "party_org"}
+
+
+def report_parties_from(*, user, params) -> list[tuple[str, object]]:
+    """Residents, houses and organisations a report form names (?house=, ?person= from a
+    record's page, or the party_* checkboxes when posted), kept to those the user may see."""
+    from residents.models import House, Organisation, Person
+
+    if not can_use_residents(user):
+        return []
+    found: list[tuple[str, object]] = []
+    for kind, model in (("person", Person), ("house", House), ("organisation", Organisation)):
+        raw = params.getlist(PARTY_PARAMS[kind]) + params.getlist(kind)
+        ids = {int(v) for v in raw if str(v).isdigit()}
+        if ids:
+            qs = scope_queryset(user, model.objects.filter(pk__in=ids))
+            if kind == "house":
+                qs = qs.select_related("building")
+            found += [(kind, obj) for obj in qs.order_by("pk")]
+    return found

@@ -435,3 +435,17 @@ def pii_rotate(*, batch: int = 2000, progress=None) -> int:
                 if progress:
                     progress(len(rows))
     return done
+
+
+def report_parties_record(*, incident, actor, parties: list[tuple[str, object]]) -> int:
+    """Name the parties chosen on a report form (already scoped by the selector)."""
+    groups: dict[str, list] = {"person": [], "house": [], "organisation": []}
+    for kind, obj in parties:
+        groups[kind].append(obj)
+    return incident_parties_add(
+        incident=incident,
+        actor=actor,
+        people=groups["person"],
+        houses=groups["house"],
+        organisations=groups["organisation"],
+    )
