@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dispatch import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("incidents/<int:pk>/panel/", views.incident_panel, name="incident_panel"),
     path("incidents/<int:pk>/act/", views.incident_action, name="incident_action"),
     path("attachments/<int:pk>/", views.attachment_file, name="attachment_file"),
+    # The monthly assessment (dispatch/assessment/urls.py).
+    path("assessment/", include("dispatch.assessment.urls")),
 ]

@@ -50,6 +50,8 @@ def navigation(request):
     if Role.UNIT_HANDLER in roles:
         items.append((_("Unit inbox"), reverse("dispatch:unit_inbox")))
         items.append((_("My unit"), reverse("accounts:unit_home")))
+    if roles & {Role.LEADER, Role.ADMIN} or user.is_superuser:
+        items.append((_("Monthly assessment"), reverse("dispatch:assessment_home")))
     if user.is_staff:
         items.append((_("Administration"), reverse("admin:index")))
     return {
