@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -293,6 +294,12 @@ CELERY_BEAT_SCHEDULE["rating-requests"] = {
     "task": "dispatch.tasks.rating_requests_send",
     "schedule": 3600.0,
     "options": {"expires": 3500},
+}
+# 02:00 on the 1st (https://crontab.guru/#0_2_1_*_*), Asia/Shanghai (CELERY_TIMEZONE): last
+# month's assessment draft (dispatch.assessment); a month that has a run already is left alone.
+CELERY_BEAT_SCHEDULE["assessment-month-close"] = {
+    "task": "dispatch.assessment.tasks.assessment_month_close_task",
+    "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
 # Scheme and host of the public pages linked from SMS (the rating link), without a slash.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
