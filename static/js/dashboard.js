@@ -287,7 +287,8 @@
     e.preventDefault();
     var button = f.querySelector("[type=submit]");
     if (button) button.disabled = true;
-    fetch(f.action, { method: "POST", body: new FormData(f), credentials: "same-origin" })
+    // f.action would be the input named "action": read the attribute.
+    fetch(f.getAttribute("action"), { method: "POST", body: new FormData(f), credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) { showPanel(html); refresh(true); })
       .catch(function () { if (button) button.disabled = false; setStatus(false); });

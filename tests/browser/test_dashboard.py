@@ -1,0 +1,101 @@
+"""The centre's map dashboard in a real browser, on the demo district and a wall-sized screen:
+the street centre sees only its street, filters redraw the map and the URL, a marker opens
+the case beside the map where it is accepted and dispatched, and a report filed meanwhile
+by a grid worker appears without a reload."""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import WIDE, login, screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def report_in(grid, category, text):
+    from incidents.services import ReportInput, incident_report
+
+    worker = grid.staff.filter(role="worker").select_related("user").first().user
+    spot = grid.boundary.point_on_surface
+    return incident_report(
+        data=ReportInput(category=category, description=text, lon=spot.x, lat=spot.y),
+        actor=worker,
+    )
+
+
+def marker(page, incident):
+    return page.locator(f".inc-marker[data-incident='{incident.pk}']")
+
+
+def test_street_centre_works_the_map(open_page, demo_city):
+    from dispatch.workflow import State
+    from govgrid.accounts.models import User
+    from grids.models import Area
+    from incidents.models import Category, Incident
+
+    street = User.objects.get(username="street").unit.jurisdiction
+    communities = list(Area.objects.filter(parent=street).order_by("code"))
+    mine = [Area.objects.grids().filter(path__startswith=c.path + ".").first() for c in communities]
+    other_street = Area.objects.filter(level=3).exclude(pk=street.pk).first()
+    theirs = Area.objects.grids().filter(path__startswith=other_street.path + ".").first()
+    # 城市管理 cases of a street have a routing rule to the street's 城管 squad (pre-filled).
+    city_mgmt = Category.objects.filter(parent__name="城市管理", is_active=True).first()
+    ours = [report_in(g, city_mgmt, f"案件{i}") for i, g in enumerate(mine[:3])]
+    elsewhere = report_in(theirs, city_mgmt, "别的街道")
+
+    page = open_page(WIDE)
+    login(page, "street")
+    with page.expect_response(re.compile(r"/api/dashboard/incidents/")) as first:
+        page.goto(page.base + "/dispatch/dashboard/")
+    expect(page.locator("#dash-map[data-loaded='1']")).to_be_attached()
+    drawn = {f["id"] for f in json.loads(first.value.text())["features"]}
+    assert drawn == {i.pk for i in ours}
+    for incident in ours:
+        expect(marker(page, incident)).to_be_visible()
+    expect(marker(page, elsewhere)).to_have_count(0)
+    # Outline tiles drew the street's grids; the counters and charts are filled in.
+    expect(page.locator("#dash-map path.leaflet-interactive").first).to_be_attached()
+    expect(page.locator("[data-counter='open']")).to_have_text("3")
+    expect(page.locator("#chart-trend canvas")).to_be_attached()
+
+    # Filters redraw the map without a reload and are kept in the URL.
+    page.select_option("select[name=colour]", "red")
+    expect(page.locator("#dash-map[data-incidents='0']")).to_be_attached()
+    assert "colour=red" in page.url
+    page.reload()
+    expect(page.locator("select[name=colour]")).to_have_value("red")
+    expect(page.locator("#dash-map[data-incidents='0']")).to_be_attached()
+    page.click("#dash-reset")
+    expect(page.locator("#dash-map[data-incidents='3']")).to_be_attached()
+    assert "colour" not in page.url
+
+    # A marker opens the case beside the map; accept, then dispatch with the suggestion.
+    target = ours[0]
+    marker(page, target).click()
+    panel = page.locator("#dash-panel")
+    expect(panel.locator(".incident-head")).to_contain_text(target.number)
+    panel.locator("details.action-accept button[type=submit]").click()
+    expect(panel.locator("details.action-dispatch")).to_be_visible()
+    box = panel.locator("details.action-dispatch")
+    if box.get_attribute("open") is None:
+        box.locator("summary").click()
+    squad = box.locator("select[name=lead_unit] option:checked")
+    expect(squad).to_contain_text("城管")
+    box.locator("button[type=submit]").click()
+    expect(panel.locator(".message-success")).to_be_visible()
+    target.refresh_from_db()
+    assert target.state == State.DISPATCHED
+    # The map follows: the marker now says "with units".
+    expect(page.locator(f".inc-marker.key-running[data-incident='{target.pk}']")).to_be_attached()
+
+    # A grid worker reports meanwhile: it appears within 10 seconds, without a reload.
+    fresh = report_in(mine[3] if len(mine) > 3 else mine[0], city_mgmt, "新上报")
+    expect(marker(page, fresh)).to_be_attached(timeout=10_000)
+    expect(page.locator("[data-counter='open']")).to_have_text("4", timeout=10_000)
+    screenshot(page, "dashboard-street-wall")
+    assert Incident.objects.filter(grid__path__startswith=street.path).count() == 4
