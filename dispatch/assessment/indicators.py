@@ -19,14 +19,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, FloatField, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Ceil, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Assignment
 from dispatch.workflow import State
+from grids.models import Patrol
 from incidents.models import Channel, Incident, IncidentEvent, Rating
+from residents.models import KeyPerson, Visit
 
 from .models import SubjectKind
 
@@ -62,6 +65,8 @@ def month_of(day: date) -> Month:
 # --------------------------------------------------------------------------------------
 
 EVENT, ASSIGNMENT, INCIDENT = "event", "assignment", "incident"
+# Field work (issue 6): patrols, visits, key persons' visit duty.
+PATROL, VISIT, KEY_PERSON = "patrol", "visit", "key_person"
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,20 @@ GRID_KEY = {
     EVENT: _lookup("incident__grid_id"),
     ASSIGNMENT: _lookup("incident__grid_id"),
     INCIDENT: _lookup("grid_id"),
+    PATROL: _lookup("grid_id"),
+    VISIT: _lookup("grid_id"),
+    KEY_PERSON: _lookup("grid_id"),
 }
 GRID_PATH = {EVENT: "incident__grid__path", ASSIGNMENT: "incident__grid__path"}
 GRID_PATH[INCIDENT] = "grid__path"
-MODEL = {EVENT: IncidentEvent, ASSIGNMENT: Assignment, INCIDENT: Incident}
+MODEL = {
+    EVENT: IncidentEvent,
+    ASSIGNMENT: Assignment,
+    INCIDENT: Incident,
+    PATROL: Patrol,
+    VISIT: Visit,
+    KEY_PERSON: KeyPerson,
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,13 @@ class Counter:
     condition: Callable[[Month], Q]
     # How a row reaches a unit or a worker (areas: through the grid, see GRID_KEY).
     keys: dict[str, Callable[[], Key]] = field(default_factory=dict)
+    # SUM of this expression instead of COUNT of rows, shown divided by `scale`.
+    measure: Callable[[Month], object] | None = None
+    scale: int = 1
+    # A query of its own: (month, kind) → {subject or grid id: value}.
+    custom: Callable[[Month, str], dict[int, int]] | None = None
+    # Whether the rows are cases (drill-down lists them) or field work.
+    is_case: bool = True
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -162,6 +184,39 @@ def _open_overdue(m: Month) -> Q:
         phase_started_at__lt=m.end,
     )
 
+
+def _patrol_days_met(month: Month, kind: str) -> dict[int, int]:
+    """Days of the month on which a worker patrolled at least the daily target (all their
+    patrols of the day added up), per worker or per grid patrolled."""
+    key = "worker_id" if kind == WORKER else "grid_id"  # a literal column name, not input
+    sql = f"""
+        SELECT subject, count(*) FROM (
+            SELECT {key} AS subject, worker_id, (started_at AT TIME ZONE %s)::date AS day
+            FROM grids_patrol
+            WHERE started_at >= %s AND started_at < %s
+            GROUP BY subject, worker_id, day
+            HAVING sum(duration_s) >= %s
+        ) AS days GROUP BY subject
+    """
+    target = int(settings.ASSESSMENT_PATROL_DAILY_HOURS * 3600)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [settings.TIME_ZONE, month.start, month.end, target])
+        return dict(cursor.fetchall())
+
+
+def _visit_duty(m: Month) -> Q:
+    # Key persons enrolled for at least part of the month.
+    return Q(since__lt=m.end.date()) & (Q(until__isnull=True) | Q(until__gte=m.start.date()))
+
+
+def _required_visits(m: Month):
+    # Each record owes ceil(days of the month ÷ its interval) visits.
+    days = (m.end - m.start).days
+    return Ceil(Value(float(days)) / Cast(F("visit_interval_days"), FloatField()))
+
+
+_visitor = lambda: _lookup("visitor_id")  # noqa: E731
+_patroller = lambda: _lookup("worker_id")  # noqa: E731
 
 COUNTERS: dict[str, Counter] = {
     c.code: c
@@ -371,6 +426,72 @@ COUNTERS: dict[str, Counter] = {
             _reports(Q(created_at__lte=F("reported_at") + timedelta(hours=24))),
             {WORKER: _reporter},
         ),
+        # Field work.
+        Counter(
+            "patrols",
+            _("Patrols"),
+            _("Patrols the worker started in the month."),
+            PATROL,
+            lambda m: Q(started_at__gte=m.start, started_at__lt=m.end),
+            {WORKER: _patroller},
+            is_case=False,
+        ),
+        Counter(
+            "patrol_hours",
+            _("Patrol hours"),
+            _("Hours of the patrols started in the month (their tracked duration)."),
+            PATROL,
+            lambda m: Q(started_at__gte=m.start, started_at__lt=m.end),
+            {WORKER: _patroller},
+            measure=lambda m: F("duration_s"),
+            scale=3600,
+            is_case=False,
+        ),
+        Counter(
+            "patrol_days_met",
+            _("Days with the patrol target met"),
+            _(
+                "Days of the month on which the worker's patrols added up to at least the "
+                "daily target (ASSESSMENT_PATROL_DAILY_HOURS, 2 hours by default)."
+            ),
+            PATROL,
+            lambda m: Q(pk__in=[]),
+            {WORKER: _patroller},
+            custom=_patrol_days_met,
+            is_case=False,
+        ),
+        Counter(
+            "visits",
+            _("Visits"),
+            _("Household and person visits (走访、入户) the worker recorded in the month."),
+            VISIT,
+            lambda m: Q(visited_at__gte=m.start, visited_at__lt=m.end),
+            {WORKER: _visitor},
+            is_case=False,
+        ),
+        Counter(
+            "key_visits",
+            _("Key-person visits"),
+            _("Visits in the month to people on a key-person or care list."),
+            VISIT,
+            lambda m: Q(visited_at__gte=m.start, visited_at__lt=m.end, key_person__isnull=False),
+            {WORKER: _visitor},
+            is_case=False,
+        ),
+        Counter(
+            "visits_required",
+            _("Key-person visits required"),
+            _(
+                "Visits the worker's key persons required in the month: for each record "
+                "enrolled during the month, the days of the month ÷ its visit interval, "
+                "rounded up."
+            ),
+            KEY_PERSON,
+            _visit_duty,
+            {WORKER: lambda: _lookup("responsible_id")},
+            measure=_required_visits,
+            is_case=False,
+        ),
         # Areas: the cases of the area, whoever reported them.
         Counter(
             "area_cases",
@@ -460,6 +581,14 @@ RATES: dict[str, Rate] = {
             _WA,
         ),
         Rate(
+            "visit_rate",
+            _("Key-person visit rate"),
+            _("走访完成率: key-person visits ÷ key-person visits required (at most 100 %)."),
+            ("key_visits",),
+            ("visits_required",),
+            _WA,
+        ),
+        Rate(
             "timely_report_rate",
             _("Reporting timeliness"),
             _("上报及时率: reports in time ÷ reports filed."),
@@ -513,7 +642,16 @@ def _grouped(source: str, key: Key, counters: list[Counter], month: Month) -> di
     where = Q(pk__in=[])
     for c in counters:
         where |= c.condition(month)
-    aggregates = {c.code: Count("pk", filter=c.condition(month)) for c in counters}
+    aggregates = {
+        c.code: (
+            Coalesce(
+                Sum(c.measure(month), filter=c.condition(month)), 0, output_field=IntegerField()
+            )
+            if c.measure
+            else Count("pk", filter=c.condition(month))
+        )
+        for c in counters
+    }
     rows = qs.filter(where).annotate(_key=key.group).values("_key").annotate(**aggregates)
     out: dict[int, dict] = {}
     for row in rows:
@@ -530,14 +668,18 @@ def count_month(month: Month, kind: str) -> dict[int, dict[str, int]]:
     community, street, district and city).
     """
     plan: dict[tuple[str, object], list[Counter]] = {}
+    figures: dict[int, dict[str, int]] = {}
     for c in COUNTERS.values():
         if kind not in c.kinds:
+            continue
+        if c.custom is not None:
+            for k, n in c.custom(month, kind).items():
+                figures.setdefault(k, {})[c.code] = n
             continue
         if kind == AREA:
             plan.setdefault((c.source, "grid"), []).append(c)
         else:
             plan.setdefault((c.source, c.keys[kind]), []).append(c)
-    figures: dict[int, dict[str, int]] = {}
     for (source, key_factory), counters in plan.items():
         key = GRID_KEY[source] if key_factory == "grid" else key_factory()
         for k, row in _grouped(source, key, counters, month).items():
@@ -566,7 +708,9 @@ def _roll_up(per_grid: dict[int, dict[str, int]]) -> dict[int, dict[str, int]]:
 def values_from(counts: dict[str, int], kind: str) -> dict[str, float | int | None]:
     """Counters (0 when absent), rates (None when the denominator is 0) and totals."""
     values: dict[str, float | int | None] = {
-        c: int(counts.get(c, 0)) for c, x in COUNTERS.items() if kind in x.kinds
+        c: (round(counts.get(c, 0) / x.scale, 1) if x.scale != 1 else int(counts.get(c, 0)))
+        for c, x in COUNTERS.items()
+        if kind in x.kinds
     }
     for code, r in RATES.items():
         if kind not in r.kinds:
@@ -590,6 +734,8 @@ def cases_behind(
 ) -> QuerySet:
     """The incidents a counter counted for a subject (the database as it is now)."""
     counter = COUNTERS[code]
+    if not counter.is_case:
+        return Incident.objects.none()
     model = MODEL[counter.source]
     rows = model.objects.filter(counter.condition(month))
     if kind == AREA:

@@ -46,6 +46,8 @@ SCHEMES = [
             ("有效上报加分", "points", "", None, "2 * valid_reports", 10),
             ("自行处置加分", "points", "", None, "self_handled", 5),
             ("无效上报扣分", "points", "", None, "-5 * (reports - valid_reports)", 10),
+            ("巡查达标加分", "points", "", None, "0.5 * patrol_days_met", 10),
+            ("走访欠账扣分", "points", "", None, "-2 * max(visits_required - key_visits, 0)", 10),
         ],
         [("网格员", 100, "", None)],
     ),

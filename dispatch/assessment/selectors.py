@@ -151,6 +151,7 @@ class Figure:
     is_rate: bool
     parts: tuple[str, ...]
     is_counter: bool
+    is_case: bool
 
 
 def figures_of(result: AssessmentResult) -> list[Figure]:
@@ -167,8 +168,9 @@ def figures_of(result: AssessmentResult) -> list[Figure]:
                 definition=str(spec.definition),
                 value=value,
                 is_rate=code in RATES,
-                parts=indicators.parts_of(code),
+                parts=tuple(p for p in indicators.parts_of(code) if COUNTERS[p].is_case),
                 is_counter=code in COUNTERS,
+                is_case=code in COUNTERS and COUNTERS[code].is_case,
             )
         )
     return out

@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE["assessment-month-close"] = {
     "task": "dispatch.assessment.tasks.assessment_month_close_task",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+# Daily patrol target of a grid worker in the assessment (日常巡查 ≥ 2 h/day, docs/assessment.md).
+ASSESSMENT_PATROL_DAILY_HOURS = env.float("ASSESSMENT_PATROL_DAILY_HOURS", default=2.0)
 # Scheme and host of the public pages linked from SMS (the rating link), without a slash.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 

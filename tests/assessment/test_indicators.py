@@ -65,7 +65,8 @@ def test_unit_figures_of_the_hand_built_month(september, django_assert_num_queri
 
 
 def test_worker_figures(september, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    # Reports; patrols; visits; visit duty; days with the patrol target met.
+    with django_assert_num_queries(5):
         counts = indicators.count_month(SEPTEMBER, WORKER)
     row = counts[september.worker.pk]
     # A, B, C, D, F, G, H reported in September (E in August, I in October).
@@ -89,8 +90,9 @@ def test_reporting_timeliness_counts_reports_received_within_a_day(september):
 
 
 def test_area_figures_add_up_the_tree(september, city, django_assert_num_queries):
-    # Per grid: events, assignments, incidents; then the parent links of the tree.
-    with django_assert_num_queries(4):
+    # Per grid: events, assignments, incidents, patrols, visits, visit duty, patrol days;
+    # then the parent links of the tree.
+    with django_assert_num_queries(8):
         counts = indicators.count_month(SEPTEMBER, AREA)
     grid, community, street = city.grids[0], city.communities[0], city.streets[0]
     for area in (grid, community, street, city.district, city.city):
