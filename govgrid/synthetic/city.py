@@ -331,7 +331,12 @@ class PeopleBuilder:
 
 
 def build_city(
-    *, scale_name: str, seed: int, progress: ProgressFn, incidents: bool = True
+    *,
+    scale_name: str,
+    seed: int,
+    progress: ProgressFn,
+    incidents: bool = True,
+    residents: bool = True,
 ) -> dict[str, int]:
     """Plan and write the whole city in one transaction; returns row counts."""
     scale = SCALES[scale_name]
@@ -343,6 +348,11 @@ def build_city(
         people.build()  # units need the areas' primary keys
         people.write(by_code, progress)
     counts: dict[str, int] = {}
+    resident_counts: dict[str, int] = {}
+    if residents:
+        from govgrid.synthetic.residents import build_residents
+
+        resident_counts = build_residents(scale_name=scale_name, seed=seed, progress=progress)
     if scale.demo_incidents and incidents:
         from govgrid.synthetic.incidents import build_incidents
 
@@ -356,6 +366,7 @@ def build_city(
             seed=seed,
             progress=progress,
         )
+    counts |= resident_counts
     return counts | {
         "areas": plan.count(),
         "grids": len(plan.areas.get(AreaLevel.GRID, [])),

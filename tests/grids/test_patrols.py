@@ -34,7 +34,7 @@ def test_track_distance_and_duration_from_late_and_repeated_batches(people, city
     assert patrol.point_count == 5
     # 4 steps of 0.001° of longitude at 30° N ≈ 4 × 96 m.
     assert 370 < patrol.distance_m < 400
-    assert list(patrol.track.coords)[0][0] == pytest.approx(points[0].lon)
+    assert patrol.track.coords[0][0] == pytest.approx(points[0].lon)
     assert 29 * 60 <= patrol.duration_s <= 31 * 60
     # A position that reaches the server after the stop still counts if it is within the patrol.
     late = P(

@@ -30,7 +30,9 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing when a city is already loaded"
         )
         parser.add_argument(
-            "--no-incidents", action="store_true", help="areas, units and people only"
+            "--no-incidents",
+            action="store_true",
+            help="areas, units and staff only (no incidents, residents or patrols)",
         )
 
     def handle(
@@ -58,7 +60,13 @@ class Command(BaseCommand):
         def bar(iterable, desc, total):
             return progress(iterable, desc=desc, total=total, stream=self.stderr)
 
-        counts = build_city(scale_name=scale, seed=seed, progress=bar, incidents=not no_incidents)
+        counts = build_city(
+            scale_name=scale,
+            seed=seed,
+            progress=bar,
+            incidents=not no_incidents,
+            residents=not no_incidents,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Generated the {scale} city (seed {seed}) in {time.monotonic() - started:.1f} s: "
