@@ -110,7 +110,8 @@ def run_boards(*, run: AssessmentRun) -> list[GroupBoard]:
         board.ranked = row.ranked_count
         if row.from_top <= PODIUM:
             board.top.append(row)
-        if row.from_bottom <= PODIUM and row.ranked_count > PODIUM:
+        # 黑榜: the bottom five, never repeating a subject already on the 红榜.
+        if row.from_bottom <= PODIUM and row.from_top > PODIUM:
             board.bottom.append(row)
         if row.is_last_twice:
             board.flagged.append(row)

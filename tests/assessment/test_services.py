@@ -307,3 +307,52 @@ def test_scheme_rules():
         kind="unit",
         items=[*bad_weights[:2], ItemSpec("满意率", "weight", "satisfaction_rate", Decimal(35))],
     )
+
+
+def test_red_and_black_lists_do_not_repeat_a_subject(city):
+    from dispatch.assessment.selectors import run_boards
+    from dispatch.assessment.services import rank_rows
+
+    scheme = AssessmentScheme.objects.get(name=AREAS)
+    group = scheme.groups.get(level=4)
+    run = AssessmentRun.objects.create(
+        month=SEPTEMBER,
+        status=RunStatus.DRAFT,
+        schemes=[
+            {
+                "id": scheme.pk,
+                "name": scheme.name,
+                "groups": [{"id": group.pk, "name": "社区", "full_marks": "100"}],
+            }
+        ],
+    )
+
+    def rows(n):
+        out = [
+            AssessmentResult(
+                run=run,
+                scheme=scheme,
+                group=group,
+                subject_kind="area",
+                subject_key=f"area:{i}",
+                subject_name=f"社区{i}",
+                full_marks=100,
+                computed_score=100 - i,
+                score=100 - i,
+                is_ranked=True,
+            )
+            for i in range(n)
+        ]
+        rank_rows(out)
+        return out
+
+    AssessmentResult.objects.bulk_create(rows(8))
+    board = run_boards(run=run)[0]
+    assert [r.rank for r in board.top] == [1, 2, 3, 4, 5]
+    assert [r.rank for r in board.bottom] == [6, 7, 8]  # not 4 and 5 again
+    assert (board.ranked, board.listed) == (8, 8)
+    AssessmentResult.objects.filter(run=run).delete()
+    AssessmentResult.objects.bulk_create(rows(12))
+    board = run_boards(run=run)[0]
+    assert [r.rank for r in board.bottom] == [8, 9, 10, 11, 12]
+    assert board.bottom[-1].is_last
