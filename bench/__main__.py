@@ -2,7 +2,11 @@
 
 import sys
 
-BENCHES = {"report": "bench.report_submission", "scan": "bench.warning_scan"}
+BENCHES = {
+    "report": "bench.report_submission",
+    "scan": "bench.warning_scan",
+    "residents": "bench.residents",
+}
 
 
 def main() -> None:
@@ -13,6 +17,7 @@ def main() -> None:
             ", ".join(BENCHES),
             "\n  python -m bench report [--seconds 30] [--clients 8]",
             "\n  python -m bench scan [--open 100000] [--due 300] [--cleanup]",
+            "\n  python -m bench residents [--queries 300] [--people 1000000]",
         )
         sys.exit(0 if not name else 2)
     module = __import__(BENCHES[name], fromlist=["main"])

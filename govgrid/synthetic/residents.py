@@ -64,14 +64,18 @@ SENSITIVE_SAMPLE = {
 }
 
 
-def _reserve(table: str, n: int) -> int:
-    """Reserve n ids of `table`; returns the first (the table is locked till commit)."""
+def _reserve(table: str, n: int, floor: int = 1) -> int:
+    """Reserve n ids of `table` from at least `floor`; returns the first.
+
+    The sequence is moved past the block, so rows saved meanwhile by the services never
+    take one of these ids; the table lock lasts till the chunk's commit.
+    """
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         seq = cursor.fetchone()[0]
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
-        first = cursor.fetchone()[0] + 1
+        first = max(cursor.fetchone()[0] + 1, floor)
         cursor.execute("SELECT setval(%s, %s)", [seq, first + n - 1])
     return first
 
@@ -99,7 +103,7 @@ class _Ids:
 
     def take(self) -> int:
         if self.next >= self.end:
-            self.next = _reserve(self.table, self.block)
+            self.next = _reserve(self.table, self.block, floor=self.end)
             self.end = self.next + self.block
         self.next += 1
         return self.next - 1
@@ -415,6 +419,12 @@ def build_residents(
     scale = RESIDENT_SCALES["wuhan" if scale_name == "wuhan" else "demo"]
     rng = random.Random(seed * 7919 + 6)
     now = timezone.now()
+    if not KeyGroup.objects.exists():
+        # A database flushed by a test has lost the migration's seed: put it back.
+        from residents.models import Dictionary, KeyGroupGrant
+        from residents.seed import seed_residents
+
+        seed_residents(Dictionary, KeyGroup, KeyGroupGrant)
     groups = list(KeyGroup.objects.filter(is_active=True))
     workers = dict(
         GridStaff.objects.filter(role="worker", until__isnull=True).values_list(
