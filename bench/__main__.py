@@ -5,7 +5,8 @@ import sys
 BENCHES = {
     "report": "bench.report_submission",
     "scan": "bench.warning_scan",
-    "residents": "bench.residents",
+    "dashboard": "bench.dashboard",
+    "assessment": "bench.assessment",
 }
 
 
@@ -17,7 +18,8 @@ def main() -> None:
             ", ".join(BENCHES),
             "\n  python -m bench report [--seconds 30] [--clients 8]",
             "\n  python -m bench scan [--open 100000] [--due 300] [--cleanup]",
-            "\n  python -m bench residents [--queries 300] [--people 1000000]",
+            "\n  python -m bench assessment [--generate] [--month YYYY-MM]",
+            "\n  python -m bench dashboard [--requests 200]   (on a Wuhan-sized city)",
         )
         sys.exit(0 if not name else 2)
     module = __import__(BENCHES[name], fromlist=["main"])

@@ -105,3 +105,19 @@ def seeded_rows_back_after_flush(django_db_setup, django_db_blocker):
             contents = getattr(connections[alias], "_test_serialized_contents", None)
             if contents:
                 connections[alias].creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache():
+    """Dashboard answers shared through Redis are keyed by the incident change counter,
+    which does not move in tests that roll back: forget them between tests."""
+    from django.core.cache import cache
+
+    from dispatch.dashboard_api import shared_cache_key
+
+    client = cache._cache.get_client(None, write=True)
+    pattern = cache.make_key(shared_cache_key("*"))
+    keys = list(client.scan_iter(match=pattern))
+    if keys:
+        client.delete(*keys)
+    yield

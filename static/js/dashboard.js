@@ -254,6 +254,7 @@
     panel.innerHTML = html;
     panel.hidden = false;
     inbox.hidden = true;
+    $("dash-side").scrollTop = 0;
     var box = panel.querySelector(".incident-panel");
     if (box) {
       panel.setAttribute("data-incident", box.getAttribute("data-incident"));

@@ -474,3 +474,24 @@ def test_grid_leader_role_is_not_a_dashboard_role():
     from govgrid.accounts.models import DASHBOARD_ROLES
 
     assert Role.GRID_LEADER not in DASHBOARD_ROLES and Role.STREET_CENTRE in DASHBOARD_ROLES
+
+
+def test_screens_of_one_centre_share_the_counters(client, world, django_assert_num_queries):
+    """A hundred wall screens of one street centre cost one computation per change."""
+    people = world["people"]
+    colleague = factories.make_user(roles=[Role.STREET_CENTRE], unit=people["units"]["street"])
+    c = as_user(client, people["street"])
+    first = c.get("/api/dashboard/stats/").json()
+    c = as_user(client, colleague)
+    c.get("/api/me/area-bounds/")
+    # user, counter, scope ×2; the counters come from the shared cache
+    with django_assert_num_queries(4):
+        assert c.get("/api/dashboard/stats/").json() == first
+    # Another street's centre has its own numbers.
+    street_b = in_area(world, world["city"].streets[1])
+    Incident.objects.filter(pk=min(street_b)).update(state=State.CLOSED, closed_at=timezone.now())
+    other_unit = factories.make_unit(area=world["city"].streets[1], name="街道2综治中心")
+    other = factories.make_user(roles=[Role.STREET_CENTRE], unit=other_unit)
+    c = as_user(client, other)
+    assert c.get("/api/dashboard/stats/").json()["counters"]["open"] == 3
+    assert first["counters"]["open"] == 4
