@@ -6,7 +6,7 @@ BENCHES = {
     "report": "bench.report_submission",
     "scan": "bench.warning_scan",
     "dashboard": "bench.dashboard",
-    "assessment": "bench.assessment",
+    "residents": "bench.residents",
 }
 
 
@@ -18,8 +18,8 @@ def main() -> None:
             ", ".join(BENCHES),
             "\n  python -m bench report [--seconds 30] [--clients 8]",
             "\n  python -m bench scan [--open 100000] [--due 300] [--cleanup]",
-            "\n  python -m bench assessment [--generate] [--month YYYY-MM]",
             "\n  python -m bench dashboard [--requests 200]   (on a Wuhan-sized city)",
+            "\n  python -m bench residents [--queries 300] [--people 1000000]",
         )
         sys.exit(0 if not name else 2)
     module = __import__(BENCHES[name], fromlist=["main"])
