@@ -359,6 +359,7 @@
 
   window.govgridDashboard = function (leafletMap) {
     map = leafletMap;
+    window.govgridDashboardMap = map;
     cfg = readJSON("dashboard-config") || {};
     datum = window.govgridBasemap(map, readJSON("map-config"));
     filtersFromUrl();

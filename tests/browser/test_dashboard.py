@@ -101,3 +101,69 @@ def test_street_centre_works_the_map(open_page, demo_city):
     expect(page.locator("[data-counter='open']")).to_have_text("4", timeout=10_000)
     screenshot(page, "dashboard-street-wall")
     assert Incident.objects.filter(grid__path__startswith=street.path).count() == 4
+
+
+def _wgs_to_gcj(lat: float, lng: float) -> tuple[float, float]:
+    """The published WGS-84 → GCJ-02 transform, as an independent oracle for the page's."""
+    import math
+
+    a, ee = 6378245.0, 0.00669342162296594323
+    x, y = lng - 105.0, lat - 35.0
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    d_lat += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2 / 3
+    d_lat += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2 / 3
+    d_lat += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2 / 3
+    d_lng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    d_lng += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2 / 3
+    d_lng += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2 / 3
+    d_lng += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2 / 3
+    rad = lat / 180.0 * math.pi
+    magic = 1 - ee * math.sin(rad) ** 2
+    d_lat = d_lat * 180.0 / ((a * (1 - ee)) / (magic * math.sqrt(magic)) * math.pi)
+    d_lng = d_lng * 180.0 / (a / math.sqrt(magic) * math.cos(rad) * math.pi)
+    return lat + d_lat, lng + d_lng
+
+
+def test_amap_base_map_shifts_markers_to_gcj02(open_page, demo_city, settings):
+    """With 高德 tiles the map is in GCJ-02: markers are drawn where the shifted position
+    falls, while the data (and the database) keep WGS-84."""
+    from govgrid.accounts.models import User
+    from grids.models import Area
+    from incidents.models import Category
+
+    settings.MAP_TILE_PROVIDER = "amap"
+    street = User.objects.get(username="street").unit.jurisdiction
+    grid = Area.objects.grids().filter(path__startswith=street.path + ".").first()
+    incident = report_in(grid, Category.objects.filter(parent__isnull=False).first(), "偏移")
+
+    page = open_page(WIDE)
+    # No internet here: answer the tile requests with nothing.
+    page.route(
+        re.compile(r"https://webrd0\d\.is\.autonavi\.com/.*"), lambda r: r.fulfill(status=204)
+    )
+    login(page, "street")
+    page.goto(page.base + "/dispatch/dashboard/")
+    expect(page.locator("#dash-map[data-datum='gcj02'][data-loaded='1']")).to_be_attached()
+    expect(marker(page, incident)).to_be_visible()
+    lon, lat = incident.location.x, incident.location.y
+    shown = page.evaluate(
+        "([lat, lon]) => { const m = window.govgridDashboardMap;"
+        " const ll = window.govgridDatum.toDisplay(L.latLng(lat, lon));"
+        " const back = window.govgridDatum.fromDisplay(ll);"
+        " const box = document.querySelector(\".inc-marker[data-incident='%d']\")"
+        ".getBoundingClientRect(); const origin = m.getContainer().getBoundingClientRect();"
+        " const px = m.latLngToContainerPoint(ll);"
+        " return {lat: ll.lat, lng: ll.lng, backLat: back.lat, backLng: back.lng,"
+        " dx: box.left + box.width / 2 - origin.left - px.x,"
+        " dy: box.top + box.height / 2 - origin.top - px.y}; }" % incident.pk,
+        [lat, lon],
+    )
+    want_lat, want_lng = _wgs_to_gcj(lat, lon)
+    assert shown["lat"] == pytest.approx(want_lat, abs=1e-9)
+    assert shown["lng"] == pytest.approx(want_lng, abs=1e-9)
+    # Hundreds of metres in Wuhan: the shift is real, and the way back is exact to 1 cm.
+    assert abs(shown["lng"] - lon) > 0.003
+    assert shown["backLat"] == pytest.approx(lat, abs=1e-7)
+    assert shown["backLng"] == pytest.approx(lon, abs=1e-7)
+    # The marker sits on the shifted position (within a pixel).
+    assert abs(shown["dx"]) <= 1.5 and abs(shown["dy"]) <= 1.5
