@@ -56,6 +56,9 @@ def person_detail(request, pk: int):
     _require(request.user)
     person = selectors.person_get_for_user(user=request.user, person_id=pk)
     records = list(person.key_records.all())
+    for k in records:
+        labels = {f["key"]: f["label"] for f in k.group.detail_fields}
+        k.detail_rows = [(labels.get(key, key), value) for key, value in k.details.items()]
     return render(
         request,
         "residents/person_detail.html",
