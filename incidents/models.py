@@ -297,6 +297,8 @@ class Incident(TimeStampedModel):
             models.Index(fields=["lead_unit", "state"], name="incident_lead_state_idx"),
             models.Index(fields=["category", "state", "reported_at"], name="incident_dup_idx"),
             models.Index(fields=["reporter", "reported_at"], name="incident_reporter_idx"),
+            # Closed per day (dashboard charts) and closed this month (counters, assessment).
+            models.Index(fields=["closed_at"], name="incident_closed_at_idx"),
             models.Index(
                 fields=["next_warning_at"],
                 condition=Q(next_warning_at__isnull=False),
