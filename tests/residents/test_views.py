@@ -200,3 +200,39 @@ def test_adding_a_person_with_a_bad_number_shows_the_error(client, people, city)
     )
     assert response.status_code == 400
     assert "GB 11643" in response.content.decode() or "校验" in response.content.decode()
+
+
+def test_admin_edits_grants_with_an_audit_row_and_sees_people_masked(client, people, household):
+    from residents.models import KeyGroup
+
+    _, person = household
+    client.force_login(people["admin"])
+    changelist = client.get(reverse("admin:residents_person_changelist"))
+    assert changelist.status_code == 200
+    assert person.id_number_masked in changelist.content.decode()
+    assert NUMBER not in changelist.content.decode()
+    page = client.get(reverse("admin:residents_person_change", args=[person.pk]))
+    assert page.status_code == 200 and NUMBER not in page.content.decode()
+    group_ = KeyGroup.objects.get(code="petition")
+    grants = list(group_.grants.all())
+    data = {
+        "code": group_.code,
+        "name": group_.name,
+        "kind": group_.kind,
+        "visit_interval_days": group_.visit_interval_days,
+        "detail_fields": '[{"key": "matter", "label": "信访事项", "sensitive": true}]',
+        "sort": group_.sort,
+        "is_active": "on",
+        "grants-TOTAL_FORMS": len(grants) + 1,
+        "grants-INITIAL_FORMS": len(grants),
+        "grants-MIN_NUM_FORMS": 0,
+        "grants-MAX_NUM_FORMS": 1000,
+    }
+    for i, g in enumerate(grants):
+        data |= {f"grants-{i}-id": g.pk, f"grants-{i}-group": group_.pk, f"grants-{i}-role": g.role}
+    data |= {f"grants-{len(grants)}-group": group_.pk, f"grants-{len(grants)}-role": "grid_worker"}
+    response = client.post(reverse("admin:residents_keygroup_change", args=[group_.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert group_.grants.filter(role="grid_worker").exists()
+    entry = AuditEntry.objects.get(action=AuditAction.PERMISSION_CHANGE)
+    assert entry.detail == {"granted": ["grid_worker"], "revoked": []}
