@@ -32,7 +32,7 @@ def run_workbook(*, run: AssessmentRun) -> bytes:
             _("Version"),
             _("Status"),
             _("Scheme"),
-            _("Group"),
+            _("Ranking group"),
             _("Rank"),
             _("Name"),
             _("Area"),
@@ -72,7 +72,7 @@ def run_workbook(*, run: AssessmentRun) -> bytes:
             codes_of[r.scheme_id] = codes
             sheet = wb.create_sheet(scheme["name"][:28] or str(r.scheme_id))
             sheet.append(
-                [_("Name"), _("Area"), _("Group"), _("Rank"), _("Score")]
+                [_("Name"), _("Area"), _("Ranking group"), _("Rank"), _("Score")]
                 + [f"{describe(c)[0]} (%)" if c in RATES else str(describe(c)[0]) for c in codes]
             )
             per_scheme[r.scheme_id] = sheet
@@ -95,7 +95,9 @@ def run_workbook(*, run: AssessmentRun) -> bytes:
         label, text = describe(code)
         definitions.append([code, str(label), str(text)])
     adjustments = wb.create_sheet(_("Adjustments"))
-    adjustments.append([_("Scheme"), _("Subject"), _("Points"), _("Reason"), _("By"), _("Time")])
+    adjustments.append(
+        [_("Scheme"), _("Subject"), _("Points"), _("Reason"), _("By"), _("Recorded at")]
+    )
     for a in AssessmentAdjustment.objects.filter(run=run).select_related("actor"):
         adjustments.append(
             [

@@ -55,7 +55,7 @@ class AssessmentScheme(TimeStampedModel):
         help_text=_("Below it a subject is listed with its figures but not ranked."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("explanation"), blank=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -229,11 +229,11 @@ class AssessmentResult(models.Model):
         AssessmentScheme, on_delete=models.PROTECT, related_name="+", verbose_name=_("scheme")
     )
     group = models.ForeignKey(
-        SchemeGroup, on_delete=models.PROTECT, related_name="+", verbose_name=_("group")
+        SchemeGroup, on_delete=models.PROTECT, related_name="+", verbose_name=_("ranking group")
     )
     subject_kind = models.CharField(_("assessed"), max_length=8, choices=SubjectKind.choices)
     # "unit:12", "user:34", "area:56": the same subject across months (trend, last-twice flag).
-    subject_key = models.CharField(_("subject"), max_length=24)
+    subject_key = models.CharField(_("assessed subject"), max_length=24)
     subject_name = models.CharField(_("name"), max_length=150)
     subject_area = models.CharField(_("area"), max_length=100, blank=True)
     unit = models.ForeignKey(
@@ -288,7 +288,7 @@ class AssessmentAdjustment(models.Model):
     scheme = models.ForeignKey(
         AssessmentScheme, on_delete=models.PROTECT, related_name="+", verbose_name=_("scheme")
     )
-    subject_key = models.CharField(_("subject"), max_length=24)
+    subject_key = models.CharField(_("assessed subject"), max_length=24)
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
     reason = models.TextField(_("reason"))
     actor = models.ForeignKey(

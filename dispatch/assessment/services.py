@@ -36,6 +36,7 @@ from .models import (
     AssessmentScheme,
     RunStatus,
     SchemeGroup,
+    SubjectKind,
 )
 from .schemes import ItemSpec, Scorer
 
@@ -260,7 +261,7 @@ def assessment_run_compute(*, run_id: int) -> AssessmentRun:
             run.schemes = snapshot
             run.computed_at = timezone.now()
             run.seconds = round(time.monotonic() - started, 2)
-            run.progress, run.progress_note, run.error = 100, _("Done"), ""
+            run.progress, run.progress_note, run.error = 100, _("Computed"), ""
             run.save()
         return run
     except Exception as exc:
@@ -280,7 +281,9 @@ def _compute_rows(run: AssessmentRun) -> tuple[list[AssessmentResult], list[dict
     counts: dict[str, dict] = {}
     for n, kind in enumerate(kinds):
         _progress(
-            run.pk, 5 + 60 * n // max(1, len(kinds)), _("Counting: %(kind)s") % {"kind": kind}
+            run.pk,
+            5 + 60 * n // max(1, len(kinds)),
+            _("Counting: %(kind)s") % {"kind": SubjectKind(kind).label},
         )
         counts[kind] = indicators.count_month(month, kind)
     _progress(run.pk, 70, _("Scoring"))
