@@ -10,6 +10,14 @@ class AreaChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.code})"
 
 
+class NoEchoInput(forms.TextInput):
+    """A text input that never renders a value back: a page re-shown after an error does
+    not carry an identity number or phone (PIPL: only masked values in pages)."""
+
+    def format_value(self, value):
+        return None
+
+
 class PersonForm(forms.Form):
     """Shape only; the identity number's check digit and uniqueness are the service's rules."""
 
@@ -21,13 +29,13 @@ class PersonForm(forms.Form):
         max_length=24,
         required=False,
         help_text=_("Stored encrypted; shown masked."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "latin"}),
+        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "latin"}),
     )
     phone = forms.CharField(
         label=_("Phone"),
         max_length=20,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
     birth_date = forms.DateField(
@@ -107,3 +115,34 @@ class ImportForm(forms.Form):
         if f.size > 50 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 50 MB."))
         return f
+
+
+class EnrolForm(forms.Form):
+    """Enrol a person in a key-person or care group; the group's own fields are added."""
+
+    risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
+    visit_interval_days = forms.IntegerField(
+        label=_("Visit at least every (days)"), min_value=1, max_value=365
+    )
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible worker"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, group, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group = group
+        self.fields["responsible"].queryset = workers
+        self.fields["visit_interval_days"].initial = group.visit_interval_days
+        for f in group.detail_fields:
+            self.fields[f"detail_{f['key']}"] = forms.CharField(
+                label=f["label"],
+                max_length=200,
+                required=False,
+                help_text=_("Stored encrypted.") if f.get("sensitive") else "",
+            )
+
+    def details(self) -> dict:
+        return {
+            f["key"]: self.cleaned_data.get(f"detail_{f['key']}", "")
+            for f in self.group.detail_fields
+        }

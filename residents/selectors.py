@@ -97,6 +97,7 @@ def person_get_for_user(*, user, person_id: int):
             "key_records",
             queryset=KeyPerson.objects.filter(group_id__in=visible_group_ids(user))
             .select_related("group", "responsible")
+            .prefetch_related("risk_changes__actor")
             .order_by("-since"),
         ),
     )
@@ -213,3 +214,12 @@ def report_parties_from(*, user, params) -> list[tuple[str, object]]:
                 qs = qs.select_related("building")
             found += [(kind, obj) for obj in qs.order_by("pk")]
     return found
+
+
+def workers_of_grid(*, grid_id: int) -> QuerySet:
+    """The grid's current workers (the candidates to be responsible for its key persons)."""
+    from govgrid.accounts.models import User
+
+    return User.objects.filter(
+        grid_posts__grid_id=grid_id, grid_posts__role="worker", grid_posts__until__isnull=True
+    ).order_by("username")

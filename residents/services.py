@@ -19,7 +19,7 @@ from govgrid.audit.models import AuditAction
 from govgrid.audit.services import audit_record
 from govgrid.lib import crypto
 from govgrid.lib.errors import DomainError
-from grids.models import Area, AreaLevel, Patrol
+from grids.models import Area, AreaLevel, GridStaff, Patrol
 from residents import pii
 from residents.models import (
     Building,
@@ -175,11 +175,28 @@ def house_create(
 def residence_start(
     *, person: Person, house: House, relation: str, since: date | None = None
 ) -> Residence:
-    """Record that a person lives in a house from `since` (today by default)."""
+    """Record that a person lives in a house from `since` (today by default).
+
+    The person's grid follows their home: when the house lies in another grid, the person
+    and their current key-person records move to it (so the new grid's worker sees them and
+    owes the visits).
+    """
     since = since or timezone.localdate()
     if Residence.objects.filter(person=person, house=house, until__isnull=True).exists():
         raise DomainError(_("This person already lives in this house."), code="duplicate")
-    return Residence.objects.create(person=person, house=house, relation=relation, since=since)
+    residence = Residence.objects.create(person=person, house=house, relation=relation, since=since)
+    if person.grid_id != house.grid_id:
+        Person.objects.filter(pk=person.pk).update(grid_id=house.grid_id, updated_at=timezone.now())
+        worker_id = (
+            GridStaff.objects.filter(grid_id=house.grid_id, role="worker", until__isnull=True)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        KeyPerson.objects.filter(person=person, until__isnull=True).update(
+            grid_id=house.grid_id, responsible_id=worker_id, updated_at=timezone.now()
+        )
+        person.grid_id = house.grid_id
+    return residence
 
 
 @transaction.atomic

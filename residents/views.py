@@ -18,8 +18,8 @@ from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from grids.models import Area
 from residents import exports, selectors, services
-from residents.forms import HouseSearchForm, PersonForm, RiskForm, VisitForm
-from residents.models import KeyGroup, RiskLevel
+from residents.forms import EnrolForm, HouseSearchForm, PersonForm, RiskForm, VisitForm
+from residents.models import House, KeyGroup, Organisation, Residence, RiskLevel
 
 
 def _require(user) -> None:
@@ -79,6 +79,132 @@ def _grids_for(user):
     return scope_queryset(user, Area.objects.grids()).order_by("code")
 
 
+def _person_input(d: dict) -> services.PersonInput:
+    return services.PersonInput(
+        grid=d["grid"],
+        name=d["name"],
+        kind=d["kind"],
+        id_number=d["id_number"],
+        phone=d["phone"],
+        gender=d["gender"],
+        birth_date=d["birth_date"],
+        ethnicity=d["ethnicity"],
+        registered_address=d["registered_address"],
+    )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def person_edit(request, pk: int):
+    """Correct a person's record. The identity number and phone fields start empty (the page
+    never holds them); left empty, the stored values are kept."""
+    _require(request.user)
+    person = selectors.person_get_for_user(user=request.user, person_id=pk)
+    initial = {
+        "grid": person.grid_id,
+        "name": person.name,
+        "kind": person.kind,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "ethnicity": person.ethnicity,
+        "registered_address": person.registered_address,
+    }
+    form = PersonForm(request.POST or None, grids=_grids_for(request.user), initial=initial)
+    del form.fields["relation"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(
+                person=person, data=_person_input(form.cleaned_data), actor=request.user
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Record updated."))
+            return redirect("residents:person_detail", pk=person.pk)
+    return render(
+        request,
+        "residents/person_form.html",
+        {"form": form, "person": person},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def key_person_enrol(request, pk: int):
+    """Put a person into a key-person or care group the user is granted (?group=code)."""
+    _require(request.user)
+    person = selectors.person_get_for_user(user=request.user, person_id=pk)
+    groups = KeyGroup.objects.filter(
+        pk__in=selectors.visible_group_ids(request.user), is_active=True
+    )
+    code = request.POST.get("group") or request.GET.get("group")
+    group = groups.filter(code=code).first() if code else None
+    form = None
+    if group is not None:
+        workers = selectors.workers_of_grid(grid_id=person.grid_id)
+        form = EnrolForm(
+            request.POST if request.method == "POST" else None,
+            group=group,
+            workers=workers,
+            initial={"responsible": workers.first()},
+        )
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.key_person_enrol(
+                    person=person,
+                    group=group,
+                    actor=request.user,
+                    risk_level=d["risk_level"],
+                    responsible=d["responsible"],
+                    details=form.details(),
+                    visit_interval_days=d["visit_interval_days"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Added to %(group)s.") % {"group": group.name})
+                return redirect("residents:person_detail", pk=person.pk)
+    return render(
+        request,
+        "residents/key_person_enrol.html",
+        {"person": person, "groups": list(groups), "group": group, "form": form},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def residence_end(request, pk: int):
+    """Someone moved out of a house (查房知人 keeps them under “lived here before”)."""
+    _require(request.user)
+    house_ids = selectors._scoped(request.user, House.objects.all()).values("pk")
+    residence = get_object_or_404(Residence, pk=pk, house_id__in=house_ids)
+    services.residence_end(residence=residence)
+    messages.success(request, _("Moved out."))
+    return redirect("residents:house_detail", pk=residence.house_id)
+
+
+@login_required
+def organisation_detail(request, pk: int):
+    _require(request.user)
+    org = get_object_or_404(
+        selectors._scoped(request.user, Organisation.objects.select_related("grid")), pk=pk
+    )
+    return render(
+        request,
+        "residents/organisation_detail.html",
+        {
+            "org": org,
+            "incidents": selectors.incidents_naming(user=request.user, organisation=org),
+        },
+    )
+
+
 @login_required
 def person_new(request):
     _require(request.user)
@@ -90,17 +216,7 @@ def person_new(request):
     form = PersonForm(request.POST or None, grids=_grids_for(request.user), initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        data = services.PersonInput(
-            grid=d["grid"],
-            name=d["name"],
-            kind=d["kind"],
-            id_number=d["id_number"],
-            phone=d["phone"],
-            gender=d["gender"],
-            birth_date=d["birth_date"],
-            ethnicity=d["ethnicity"],
-            registered_address=d["registered_address"],
-        )
+        data = _person_input(d)
         try:
             with transaction.atomic():
                 person = services.person_create(data=data, actor=request.user)
@@ -109,8 +225,7 @@ def person_new(request):
                         person=person, house=house, relation=d["relation"] or "family"
                     )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            _form_errors(form, exc)
         else:
             messages.success(request, _("%(name)s added.") % {"name": person.name})
             return redirect("residents:person_detail", pk=person.pk)
