@@ -19,11 +19,18 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS source
 WORKDIR /src
 COPY . .
-RUN rm -rf .git .venv .env .env.* .envs .run var node_modules test-artifacts \
+RUN rm -rf .git .venv .env .env.* .envs .run var node_modules static/vendor test-artifacts \
         .pytest_cache .ruff_cache build dist ./*.egg-info tests bench .ci docs \
  && find . -name __pycache__ -type d -prune -exec rm -rf {} + \
  && find . -name '*.mo' -delete \
  && mkdir -p locale
+
+# --- front-end libraries: npm, pinned by package-lock.json (no CDN at run time) ---------
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+COPY scripts/vendor.sh scripts/
+RUN scripts/vendor.sh
 
 # --- the image ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}
@@ -71,6 +78,7 @@ print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependenc
  && rm /tmp/requirements.txt
 
 COPY --from=source /src/ ./
+COPY --from=assets /assets/static/vendor/ ./static/vendor/
 RUN pip install --no-deps . \
  && pip check \
  && rm -rf build ./*.egg-info \
