@@ -208,6 +208,8 @@ class Patrol(TimeStampedModel):
     distance_m = models.FloatField(_("distance (m)"), default=0)
     duration_s = models.PositiveIntegerField(_("duration (s)"), default=0)
     point_count = models.PositiveIntegerField(_("positions"), default=0)
+    # Share of the grid's area within PATROL_REACH_M of the track (0–1), for the review.
+    coverage = models.FloatField(_("coverage of the grid"), default=0)
 
     SCOPE_AREA_PATH = "grid__path"
 

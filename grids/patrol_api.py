@@ -41,6 +41,7 @@ class PatrolOutputSerializer(serializers.ModelSerializer):
             "distance_m",
             "duration_s",
             "point_count",
+            "coverage",
         ]
 
 
@@ -112,6 +113,7 @@ class PatrolTodayApi(APIView):
                         "distance_m": round(p.distance_m),
                         "duration_s": p.duration_s,
                         "reports": p.report_count,
+                        "coverage": round(p.coverage, 3),
                     },
                 }
             )

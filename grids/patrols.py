@@ -28,6 +28,8 @@ from grids.models import Area, GridStaff, Patrol, PatrolPoint, PatrolReport
 # with a wrong clock would otherwise stretch the patrol).
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_POINTS_PER_BATCH = 500
+# How far a grid worker on foot sees and is seen from the street (metres), for coverage.
+PATROL_REACH_M = 50
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ def patrol_start(*, worker, grid: Area | None = None, at: datetime | None = None
 
 
 def _rebuild(patrol_id: int) -> None:
+    """Track, distance, duration, positions and coverage from the stored positions (one
+    UPDATE). Coverage is the share of the grid's area within PATROL_REACH_M of the track."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -77,15 +81,19 @@ def _rebuild(patrol_id: int) -> None:
               point_count = sub.n,
               duration_s = GREATEST(0, EXTRACT(EPOCH FROM
                   COALESCE(p.ended_at, GREATEST(sub.last_at, p.started_at)) - p.started_at))::int,
+              coverage = CASE WHEN sub.line IS NULL OR a.boundary IS NULL THEN 0 ELSE LEAST(1,
+                  COALESCE(ST_Area(ST_Intersection(
+                      ST_Buffer(sub.line::geography, %s)::geometry, a.boundary)::geography)
+                    / NULLIF(ST_Area(a.boundary::geography), 0), 0)) END,
               updated_at = now()
             FROM (
               SELECT CASE WHEN count(*) >= 2 THEN ST_MakeLine(location ORDER BY at) END AS line,
                      count(*) AS n, max(at) AS last_at
               FROM grids_patrolpoint WHERE patrol_id = %s
-            ) sub
-            WHERE p.id = %s
+            ) sub, grids_area a
+            WHERE p.id = %s AND a.id = p.grid_id
             """,
-            [patrol_id, patrol_id],
+            [PATROL_REACH_M, patrol_id, patrol_id],
         )
 
 

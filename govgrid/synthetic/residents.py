@@ -498,6 +498,7 @@ def _patrols(days: int, rng: random.Random, now: datetime, progress: ProgressFn)
     """A morning patrol a day for every grid worker over the last `days` days (today's ended
     an hour ago), walking a loop inside the grid with a position every minute."""
     from grids.models import Area, GridStaff, Patrol, PatrolPoint
+    from grids.patrols import PATROL_REACH_M
 
     posts = list(
         GridStaff.objects.filter(role="worker", until__isnull=True).values_list(
@@ -561,7 +562,12 @@ def _patrols(days: int, rng: random.Random, now: datetime, progress: ProgressFn)
     PatrolPoint.objects.bulk_create(points, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE grids_patrol SET distance_m = ST_Length(track::geography) "
-            "WHERE track IS NOT NULL AND distance_m = 0"
+            "UPDATE grids_patrol p SET distance_m = ST_Length(p.track::geography), "
+            "coverage = LEAST(1, COALESCE(ST_Area(ST_Intersection(ST_Buffer("
+            "p.track::geography, %s)::geometry, a.boundary)::geography) "
+            "/ NULLIF(ST_Area(a.boundary::geography), 0), 0)) "
+            "FROM grids_area a WHERE a.id = p.grid_id AND p.track IS NOT NULL "
+            "AND p.distance_m = 0",
+            [PATROL_REACH_M],
         )
     return len(patrols)

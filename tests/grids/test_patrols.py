@@ -36,6 +36,8 @@ def test_track_distance_and_duration_from_late_and_repeated_batches(people, city
     assert 370 < patrol.distance_m < 400
     assert patrol.track.coords[0][0] == pytest.approx(points[0].lon)
     assert 29 * 60 <= patrol.duration_s <= 31 * 60
+    # 384 m × 100 m of a 0.05° grid (about 4.8 km × 5.6 km): under 1 %, but not nothing.
+    assert 0.0005 < patrol.coverage < 0.01
     # A position that reaches the server after the stop still counts if it is within the patrol.
     late = P(
         at=patrol.started_at + timedelta(minutes=20), lon=points[-1].lon + 0.001, lat=points[-1].lat

@@ -25,5 +25,5 @@ def test_demo_residents_are_valid_sealed_and_visited(people, city):
     assert worker_rows
     from grids.patrols import patrols_today_for_user
 
-    assert Patrol.objects.filter(track__isnull=False, distance_m__gt=0).exists()
+    assert Patrol.objects.filter(track__isnull=False, distance_m__gt=0, coverage__gt=0).exists()
     assert list(patrols_today_for_user(user=people["gridleader"]))
