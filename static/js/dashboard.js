@@ -20,6 +20,8 @@
     yellow_card: "#b45309", red_card: "#7f1d1d",
   };
   var OUTLINE_STYLE = { color: "#1f5fa8", weight: 1, opacity: 0.8, fillOpacity: 0 };
+  // Calm to hottest, as the server ranks them (dispatch/dashboard.py _KEY_RANK).
+  var KEY_RANK = ["closed", "suspended", "running", "verify", "todo", "new", "blue", "yellow", "red", "yellow_card", "red_card"];
   var FILTERS = ["state", "category", "channel", "colour", "window", "area", "closed"];
 
   function $(id) { return document.getElementById(id); }
@@ -184,6 +186,7 @@
         var p = f.properties;
         var ll = datum.toDisplay(L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]));
         var m = L.marker(ll, { icon: markerIcon(p), title: p.number + " · " + p.category, riseOnHover: true });
+        m.options.key = p.key;
         m.on("click", function () { openPanel(f.id); });
         m.on("add", function () {
           var el = m.getElement();
@@ -222,12 +225,13 @@
         { name: i18n.closed, type: "line", smooth: true, data: ch.closed, itemStyle: { color: "#16794c" } },
       ],
     });
+    var roomy = $("chart-category").clientWidth > 380;
     chart("chart-category").setOption({
       animation: false,
-      tooltip: { trigger: "item" },
+      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       series: [{
-        type: "pie", radius: ["35%", "70%"], center: ["50%", "55%"],
-        label: { formatter: "{b} {c}" },
+        type: "pie", radius: roomy ? ["35%", "70%"] : ["40%", "80%"], center: ["50%", "55%"],
+        label: { show: roomy, formatter: "{b} {c}" },
         data: ch.open_by_category.length ? ch.open_by_category : [{ name: i18n.none, value: 0 }],
       }],
     });
@@ -379,8 +383,15 @@
     points = L.markerClusterGroup({
       maxClusterRadius: 40, disableClusteringAtZoom: 17, chunkedLoading: true, showCoverageOnHover: false,
       iconCreateFunction: function (c) {
+        // A cluster takes the colour of its hottest case.
+        var hottest = 0;
+        c.getAllChildMarkers().forEach(function (m) {
+          hottest = Math.max(hottest, KEY_RANK.indexOf(m.options.key));
+        });
         var n = c.getChildCount();
-        return L.divIcon({ className: "cli-cluster", html: "<span>" + n + "</span>", iconSize: [34, 34] });
+        return L.divIcon({
+          className: "cli-cluster srv-cluster key-" + KEY_RANK[hottest], html: "<span>" + n + "</span>", iconSize: [34, 34],
+        });
       },
     }).addTo(map);
     clusters = L.layerGroup().addTo(map);
