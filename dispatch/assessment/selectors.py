@@ -156,12 +156,15 @@ class Figure:
 
 
 def figures_of(result: AssessmentResult) -> list[Figure]:
-    """Every stored figure of a result with its definition, counters first."""
+    """Every stored figure of a result with its definition: rates, totals, then counts."""
     out = []
-    for code, value in result.figures.items():
-        spec = COUNTERS.get(code) or RATES.get(code) or TOTALS.get(code)
-        if spec is None:
+    # Rates first (the headline figures), then totals and counts, in the registry's order
+    # (the stored JSON does not keep it).
+    for code in [*RATES, *TOTALS, *COUNTERS]:
+        if code not in result.figures:
             continue
+        spec = COUNTERS.get(code) or RATES.get(code) or TOTALS.get(code)
+        value = result.figures[code]
         out.append(
             Figure(
                 code=code,

@@ -34,18 +34,22 @@
     var chart = window.echarts.init(el);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { data: [el.dataset.scoreLabel, el.dataset.rankLabel] },
-      grid: { left: 40, right: 40, top: 30, bottom: 30 },
+      legend: { top: 0, data: [el.dataset.scoreLabel, el.dataset.rankLabel] },
+      grid: { left: 48, right: 48, top: 40, bottom: 28 },
       xAxis: { type: "category", data: data.map(function (d) { return d.month; }) },
       yAxis: [
-        { type: "value", name: el.dataset.scoreLabel },
-        { type: "value", name: el.dataset.rankLabel, inverse: true, minInterval: 1 }
+        { type: "value", name: el.dataset.scoreLabel, min: 0 },
+        { type: "value", name: el.dataset.rankLabel, inverse: true, min: 1, minInterval: 1 }
       ],
       series: [
-        { name: el.dataset.scoreLabel, type: "line", data: data.map(function (d) { return d.score; }) },
         {
-          name: el.dataset.rankLabel, type: "line", yAxisIndex: 1, lineStyle: { type: "dashed" },
-          data: data.map(function (d) { return d.rank; })
+          name: el.dataset.scoreLabel, type: "bar", barMaxWidth: 28, itemStyle: { color: "#b4232a" },
+          label: { show: true, position: "top" },
+          data: data.map(function (d) { return d.score; })
+        },
+        {
+          name: el.dataset.rankLabel, type: "line", yAxisIndex: 1, symbolSize: 8,
+          itemStyle: { color: "#1f5fa8" }, data: data.map(function (d) { return d.rank; })
         }
       ]
     });

@@ -78,6 +78,7 @@ def test_compute_adjust_publish_drill_down_and_export(open_page, last_month_case
     after = page.locator("#assess-score").inner_text()
     assert float(after) == pytest.approx(max(0, float(before) - 2))
     expect(page.locator(".assess-adjustment")).to_contain_text("台账资料不规范")
+    screenshot(page, "assessment-card")
     adjusted = AssessmentResult.objects.get(run=run, adjustment=-2)
 
     # Publish.
@@ -111,6 +112,14 @@ def test_compute_adjust_publish_drill_down_and_export(open_page, last_month_case
     assert 0 < cases <= count
     expect(page.locator(".assess-cases tbody tr")).to_have_count(min(cases, 50))
     expect(page.locator(".assess-cases tbody tr").first).to_contain_text("-")
+
+    # The printable report.
+    page.goto(page.base + f"/dispatch/assessment/{run.pk}/print/")
+    expect(page.locator(".print-scheme").first).to_contain_text(adjusted.scheme.name)
+    page.emulate_media(media="print")
+    expect(page.locator("#print-button")).to_be_hidden()
+    screenshot(page, "assessment-print")
+    page.emulate_media(media="screen")
 
     # The Excel file: the adjusted unit's published score.
     page.goto(page.base + f"/dispatch/assessment/{run.pk}/")
