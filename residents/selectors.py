@@ -156,7 +156,7 @@ def key_person_list_for_user(*, user, group=None, overdue_only: bool = False, mi
     today = timezone.localdate()
     if overdue_only:
         qs = qs.filter(next_visit_due__lt=today)
-    return qs.select_related("person", "group", "grid", "responsible").order_by(
+    return qs.select_related("person__grid", "group", "grid", "responsible").order_by(
         "next_visit_due", "pk"
     )
 

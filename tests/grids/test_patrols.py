@@ -127,3 +127,24 @@ def test_todays_patrols_are_scoped(people, city):
     mine = patrols.patrol_start(worker=people["worker"])
     assert list(patrols.patrols_today_for_user(user=people["gridleader"])) == [mine]
     assert len(patrols.patrols_today_for_user(user=people["admin"])) == 2
+
+
+def test_todays_tracks_have_a_fixed_query_count(client, people, city, django_assert_num_queries):
+    from tests.factories import make_user, staff_grid
+
+    client.force_login(people["station"])
+    total = 0
+    for n in (1, 3):
+        for _ in range(n):
+            w = make_user(roles=["grid_worker"])
+            staff_grid(grid=city.grids[0], user=w)
+            p = patrols.patrol_start(worker=w, at=timezone.now() - timedelta(minutes=20))
+            start = p.started_at + timedelta(minutes=1)
+            patrols.patrol_stop(patrol=p, worker=w, positions=_walk(start, city.grids[0], 3))
+            total += 1
+        # session+user, the station's scope (unit jurisdiction, extra areas), patrols.
+        with django_assert_num_queries(4):
+            assert len(client.get(reverse("api:patrols_today")).json()["features"]) == total
+        with django_assert_num_queries(5):
+            page = client.get(reverse("grids:patrols_today")).content.decode()
+        assert page.count("<tr><td>") == total

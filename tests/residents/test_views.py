@@ -236,3 +236,39 @@ def test_admin_edits_grants_with_an_audit_row_and_sees_people_masked(client, peo
     assert group_.grants.filter(role="grid_worker").exists()
     entry = AuditEntry.objects.get(action=AuditAction.PERMISSION_CHANGE)
     assert entry.detail == {"granted": ["grid_worker"], "revoked": []}
+
+
+def _grow(people, house, n):
+    for i in range(n):
+        p = make_person(grid=house.grid, name=f"重点{i}")
+        services.residence_start(person=p, house=house, relation="family")
+        services.key_person_enrol(
+            person=p,
+            group=group("elderly_alone"),
+            actor=people["station"],
+            responsible=people["worker"],
+        )
+
+
+def test_lists_and_pages_have_fixed_query_counts(
+    client, people, household, django_assert_num_queries
+):
+    house, person = household
+    services.key_person_enrol(
+        person=person, group=group("drug"), actor=people["station"], responsible=people["worker"]
+    )
+    c = _client(client, people["worker"])
+    # session+user, grants, scope, rows (+ groups, or homes/records/risk history/actors/
+    # visits/incidents on the person page), the nav's unread count.
+    urls = {
+        reverse("residents:key_persons"): 6,
+        reverse("residents:person_detail", args=[person.pk]): 11,
+        reverse("api:key_person_list"): 4,
+    }
+    for url in urls:
+        c.get(url)
+    for n in (1, 4):
+        _grow(people, house, n)
+        for url, expected in urls.items():
+            with django_assert_num_queries(expected):
+                assert c.get(url).status_code == 200
