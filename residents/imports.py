@@ -116,30 +116,42 @@ def _cell(value) -> str:
 
 
 def read_rows(job: ImportJob) -> Iterator[list[str]]:
-    """Rows of the uploaded file as lists of strings, the header first."""
+    """Rows of the uploaded file as lists of strings, the header first.
+
+    The file is stored encrypted (it holds plain identity numbers) and decrypted in memory.
+    """
     job.file.open("rb")
     try:
-        if job.file_name.lower().endswith(".xlsx"):
-            from openpyxl import load_workbook
-
-            book = load_workbook(job.file, read_only=True, data_only=True)
-            for row in book.active.iter_rows(values_only=True):
-                yield [_cell(v) for v in row]
-            book.close()
-        else:
-            raw = job.file.read()
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    text = raw.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-            for row in csv.reader(io.StringIO(text)):
-                yield [_cell(v) for v in row]
+        raw = crypto.decrypt_bytes(job.file.read())
     finally:
         job.file.close()
+    if job.file_name.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        for row in book.active.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+        book.close()
+        return
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."))
+    for row in csv.reader(io.StringIO(text)):
+        yield [_cell(v) for v in row]
+
+
+def import_discard_file(*, job: ImportJob) -> None:
+    """Delete the uploaded file once it is no longer needed (written, failed, or with
+    problems: a corrected file is uploaded anew). Personal data is kept no longer than
+    necessary (PIPL Art. 19)."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
 def _header_map(kind: str, header: list[str]) -> dict[str, int]:
@@ -296,6 +308,8 @@ def import_check(*, job: ImportJob) -> ImportJob:
     job.done_rows = len(checked)
     job.state = ImportState.CHECKED
     job.save(update_fields=["problems", "total_rows", "done_rows", "state", "updated_at"])
+    if problems:
+        import_discard_file(job=job)
     return job
 
 
@@ -319,15 +333,18 @@ def import_write(*, job: ImportJob) -> ImportJob:
         job.problems = abort.problems
         job.state = ImportState.FAILED
         job.save(update_fields=["problems", "state", "updated_at"])
+        import_discard_file(job=job)
         return job
     except _Abort as abort:
         job.problems = abort.problems
         job.state = ImportState.FAILED
         job.save(update_fields=["problems", "state", "updated_at"])
+        import_discard_file(job=job)
         return job
     job.written = written
     job.state = ImportState.DONE
     job.save(update_fields=["written", "state", "updated_at"])
+    import_discard_file(job=job)
     return job
 
 

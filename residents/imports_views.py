@@ -3,11 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from govgrid.lib import crypto
 from residents import imports, selectors, tasks
 from residents.forms import ImportForm
 from residents.models import ImportJob, ImportState
@@ -42,13 +44,15 @@ def import_new(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         rows = _row_count(upload)
-        job = ImportJob.objects.create(
+        job = ImportJob(
             kind=form.cleaned_data["kind"],
             actor=request.user,
-            file=upload,
             file_name=upload.name[:200],
             total_rows=max(rows - 1, 0),
         )
+        # The ledger holds plain identity numbers: it is kept encrypted, and only until the
+        # import is written or refused (residents.imports.import_discard_file).
+        job.file.save("upload.bin", ContentFile(crypto.encrypt_bytes(upload.read())), save=True)
         if rows > imports.SYNC_ROWS:
             transaction.on_commit(lambda: tasks.import_check_task.delay(job.pk))
         else:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.audit.models import AuditAction
@@ -56,6 +57,7 @@ class PersonInput:
     extra: dict = field(default_factory=dict)
 
 
+@sensitive_variables("id_number", "phone", "data")
 def person_fields(data: PersonInput) -> dict:
     """Model field values of a person, with identity number and phone sealed.
 
@@ -359,6 +361,7 @@ def visit_record(*, visitor, data: VisitInput) -> Visit:
 REVEALABLE = {"id_number": "id_number_enc", "phone": "phone_enc"}
 
 
+@sensitive_variables("value")
 def person_reveal(*, person: Person, field: str, actor, request: HttpRequest | None = None) -> str:
     """The full value of one personal field, for a permitted role; writes one audit row.
 

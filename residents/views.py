@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from govgrid.accounts.scoping import scope_queryset
@@ -27,6 +28,8 @@ def _require(user) -> None:
         raise PermissionDenied
 
 
+# Error reports (mails, logs) never show typed identity numbers, phones or revealed values.
+@sensitive_post_parameters("q")
 @login_required
 def index(request):
     """Search people by name, exact identity number or exact phone."""
@@ -98,6 +101,7 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+@sensitive_post_parameters("id_number", "phone")
 @login_required
 def person_edit(request, pk: int):
     """Correct a person's record. The identity number and phone fields start empty (the page
@@ -205,6 +209,7 @@ def organisation_detail(request, pk: int):
     )
 
 
+@sensitive_post_parameters("id_number", "phone")
 @login_required
 def person_new(request):
     _require(request.user)
@@ -237,6 +242,7 @@ def person_new(request):
     )
 
 
+@sensitive_variables("value")
 @login_required
 @require_POST
 def person_reveal(request, pk: int, field: str):
@@ -251,6 +257,7 @@ def person_reveal(request, pk: int, field: str):
     return response
 
 
+@sensitive_variables("details")
 @login_required
 @require_POST
 def key_person_reveal(request, pk: int):

@@ -68,6 +68,15 @@ def reencrypt(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A whole file (an uploaded ledger) under the current key."""
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _fernet().decrypt(token)
+
+
 def blind_index(value: str) -> str:
     """Keyed hash for exact search: 64 hex digits, or "" for an empty value."""
     if not value:

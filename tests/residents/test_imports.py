@@ -176,3 +176,22 @@ def test_a_large_file_runs_in_celery_with_progress(
 def test_grid_workers_cannot_import(client, people, city):
     client.force_login(people["worker"])
     assert client.get(reverse("residents:import_new")).status_code == 403
+
+
+def test_the_uploaded_ledger_is_stored_encrypted_and_deleted_after_use(client, people, city):
+    import os
+
+    rows = _good_rows(city.grids[0], n=2)
+    job = _upload(client, people["station"], "people", _xlsx(rows))
+    path = job.file.path
+    assert os.path.exists(path)
+    with open(path, "rb") as f:
+        stored = f.read()
+    assert rows[0][2].encode() not in stored and b"PK" not in stored[:4]
+    client.post(reverse("residents:import_detail", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == "done" and not job.file and not os.path.exists(path)
+    # A file with problems is dropped at once: the corrected one is uploaded anew.
+    rows[0][1] = ""
+    bad = _upload(client, people["station"], "people", _xlsx(rows))
+    assert bad.problems and not bad.file
