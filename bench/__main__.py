@@ -7,6 +7,7 @@ BENCHES = {
     "scan": "bench.warning_scan",
     "dashboard": "bench.dashboard",
     "residents": "bench.residents",
+    "assessment": "bench.assessment",
 }
 
 
@@ -18,6 +19,7 @@ def main() -> None:
             ", ".join(BENCHES),
             "\n  python -m bench report [--seconds 30] [--clients 8]",
             "\n  python -m bench scan [--open 100000] [--due 300] [--cleanup]",
+            "\n  python -m bench assessment [--generate] [--month YYYY-MM]",
             "\n  python -m bench dashboard [--requests 200]   (on a Wuhan-sized city)",
             "\n  python -m bench residents [--queries 300] [--people 1000000]",
         )
