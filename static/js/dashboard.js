@@ -88,63 +88,18 @@
       .map(function (v) { return v.toFixed(5); }).join(",");
   }
 
-  /* ---- outlines as tiles, with the heat fill --------------------------------------- */
-  var outlines;          // L.FeatureGroup of area outlines
-  var byCode = {};       // code -> {layer, tiles: {tileKey: true}}
-  var tileCodes = {};    // tileKey -> [codes]
+  /* ---- outlines as tiles (outline_tiles.js), with the heat fill -------------------- */
+  var outlines;          // govgridOutlineTiles
   var heat = {};         // code -> count
   var heatMax = 0;
 
   function heatStyle(code) {
     var n = heat[code] || 0;
-    if (!n) return { fillOpacity: 0 };
+    if (!n) return L.extend({}, OUTLINE_STYLE, { fillOpacity: 0 });
     var t = Math.log(1 + n) / Math.log(1 + Math.max(heatMax, 1));
-    return { fillColor: t > 0.66 ? "#b4232a" : t > 0.33 ? "#f08c00" : "#f7c948", fillOpacity: 0.12 + 0.38 * t };
-  }
-  function restyleHeat() {
-    Object.keys(byCode).forEach(function (code) { byCode[code].layer.setStyle(heatStyle(code)); });
-  }
-
-  var OutlineTiles = L.GridLayer.extend({
-    createTile: function (coords, done) {
-      var tile = document.createElement("div");
-      var key = coords.z + "/" + coords.x + "/" + coords.y;
-      fetch("/api/tiles/areas/" + key + ".geojson", { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : { features: [] }; })
-        .then(function (fc) {
-          var codes = [];
-          fc.features.forEach(function (f) {
-            var code = f.properties.code;
-            codes.push(code);
-            if (!byCode[code]) {
-              var layer = L.geoJSON(f, datum.geojsonOptions({
-                style: function () { return L.extend({}, OUTLINE_STYLE, heatStyle(code)); },
-              }));
-              layer.bindTooltip(function () {
-                return f.properties.name + (heat[code] ? " · " + heat[code] + " " + i18n.cases : "");
-              }, { sticky: true });
-              layer.on("click", function (e) { L.DomEvent.stopPropagation(e); });
-              byCode[code] = { layer: layer, tiles: {} };
-              outlines.addLayer(layer);
-            }
-            byCode[code].tiles[key] = true;
-          });
-          tileCodes[key] = codes;
-          done(null, tile);
-        })
-        .catch(function (err) { done(err, tile); });
-      return tile;
-    },
-  });
-  function releaseTile(e) {
-    var key = e.coords.z + "/" + e.coords.x + "/" + e.coords.y;
-    (tileCodes[key] || []).forEach(function (code) {
-      var entry = byCode[code];
-      if (!entry) return;
-      delete entry.tiles[key];
-      if (!Object.keys(entry.tiles).length) { outlines.removeLayer(entry.layer); delete byCode[code]; }
+    return L.extend({}, OUTLINE_STYLE, {
+      fillColor: t > 0.66 ? "#b4232a" : t > 0.33 ? "#f08c00" : "#f7c948", fillOpacity: 0.12 + 0.38 * t,
     });
-    delete tileCodes[key];
   }
 
   /* ---- incidents --------------------------------------------------------------------- */
@@ -327,7 +282,7 @@
         if (!h) return;
         heat = h.counts; heatMax = 0;
         Object.keys(heat).forEach(function (k) { heatMax = Math.max(heatMax, heat[k]); });
-        restyleHeat();
+        outlines.restyle();
       }),
       getJSON("stats", "/api/dashboard/stats/?" + sq, force).then(function (s) {
         if (s) { drawStats(s); changed = true; }
@@ -368,17 +323,18 @@
     datum = window.govgridBasemap(map, readJSON("map-config"));
     filtersFromUrl();
 
-    outlines = L.featureGroup().addTo(map);
-    var tileOpts = { tileSize: 256, minZoom: 8, maxZoom: 20, updateWhenZooming: false, keepBuffer: 1 };
+    var area;
     if (cfg.bbox) {
-      var sw = datum.toDisplay(L.latLng(cfg.bbox[1], cfg.bbox[0]));
-      var ne = datum.toDisplay(L.latLng(cfg.bbox[3], cfg.bbox[2]));
-      tileOpts.bounds = L.latLngBounds(sw, ne).pad(0.05);
-      map.fitBounds(L.latLngBounds(sw, ne), { padding: [8, 8] });
+      area = L.latLngBounds(
+        datum.toDisplay(L.latLng(cfg.bbox[1], cfg.bbox[0])), datum.toDisplay(L.latLng(cfg.bbox[3], cfg.bbox[2]))
+      );
+      map.fitBounds(area, { padding: [8, 8] });
     }
-    var tiles = new OutlineTiles(tileOpts);
-    tiles.on("tileunload", releaseTile);
-    tiles.addTo(map);
+    outlines = window.govgridOutlineTiles(map, {
+      style: heatStyle,
+      bounds: area && area.pad(0.05),
+      tooltip: function (p) { return p.name + (heat[p.code] ? " · " + heat[p.code] + " " + i18n.cases : ""); },
+    });
 
     points = L.markerClusterGroup({
       maxClusterRadius: 40, disableClusteringAtZoom: 17, chunkedLoading: true, showCoverageOnHover: false,

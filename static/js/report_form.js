@@ -36,6 +36,13 @@
     map = m;
     var cfgEl = document.getElementById("map-config");
     window.govgridBasemap(map, cfgEl ? JSON.parse(cfgEl.textContent) : null);
+    // The grids (or, zoomed out, the larger areas) the user may report in, as context for a pick.
+    if (window.govgridOutlineTiles) {
+      window.govgridOutlineTiles(map, {
+        minZoom: 11,
+        style: function () { return { color: "#1f5fa8", weight: 1.5, dashArray: "4 3", fillOpacity: 0.04 }; },
+      });
+    }
     map.on("click", function (e) {
       var w = window.govgridDatum.fromDisplay(e.latlng);  // stored coordinates stay WGS-84
       setPosition(w.lng, w.lat, "map");
