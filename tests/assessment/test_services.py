@@ -356,3 +356,20 @@ def test_red_and_black_lists_do_not_repeat_a_subject(city):
     board = run_boards(run=run)[0]
     assert [r.rank for r in board.bottom] == [8, 9, 10, 11, 12]
     assert board.bottom[-1].is_last
+
+
+def test_the_beat_asks_for_last_month_on_the_first_at_two(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["assessment-month-close"]
+    assert entry["task"] == "dispatch.assessment.tasks.assessment_month_close_task"
+    schedule = entry["schedule"]
+    assert (schedule.minute, schedule.hour, schedule.day_of_month) == ({0}, {2}, {1})
+    assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+def test_a_task_that_runs_twice_computes_once(september):
+    from dispatch.assessment.services import assessment_run_compute
+
+    run = compute()
+    computed_at = run.computed_at
+    again = assessment_run_compute(run_id=run.pk)  # a second delivery of the same task
+    assert again.computed_at == computed_at and again.status == RunStatus.DRAFT
