@@ -43,6 +43,9 @@ from .schemes import ItemSpec, Scorer
 
 log = logging.getLogger(__name__)
 OPEN = (RunStatus.COMPUTING, RunStatus.DRAFT, RunStatus.FAILED)
+# A run still "computing" after this long lost its task (a worker killed, the broker flushed):
+# asking again queues it anew. A Wuhan month computes in well under a minute.
+STALE_COMPUTING = timedelta(minutes=30)
 
 
 def _month_first(month: date) -> date:
@@ -59,8 +62,9 @@ def assessment_month_request(
     - a draft (or a failed run): computed again in place, its adjustments kept;
     - published: only as a correction, which needs a reason: a new version, the published
       adjustments carried over; the published version stays as it is.
-    Raises DomainError for a month that has not ended, a month being computed, or a
-    correction without a reason. Queues the computation after commit.
+    Raises DomainError for a month that has not ended, a month being computed (unless its
+    task has been silent for STALE_COMPUTING), or a correction without a reason. Queues the
+    computation after commit.
     """
     month = _month_first(month)
     today = timezone.localdate(now) if now else timezone.localdate()
@@ -71,7 +75,8 @@ def assessment_month_request(
     published = next((r for r in runs if r.status == RunStatus.PUBLISHED), None)
     reason = (reason or "").strip()
     if open_run is not None:
-        if open_run.status == RunStatus.COMPUTING:
+        stale = timezone.now() - STALE_COMPUTING
+        if open_run.status == RunStatus.COMPUTING and open_run.updated_at > stale:
             raise DomainError(_("This month is being computed already."), code="computing")
         run = open_run
         run.status, run.progress, run.progress_note, run.error = RunStatus.COMPUTING, 0, "", ""
@@ -130,7 +135,9 @@ def assessment_month_close(*, today: date | None = None) -> AssessmentRun | None
 
 def _progress(run_id: int, percent: int, note: str) -> None:
     # Outside any transaction in the worker: the page polling it sees each step at once.
-    AssessmentRun.objects.filter(pk=run_id).update(progress=percent, progress_note=note[:100])
+    AssessmentRun.objects.filter(pk=run_id).update(
+        progress=percent, progress_note=note[:100], updated_at=timezone.now()
+    )
 
 
 def _subjects(kind: str, group: SchemeGroup) -> list[dict]:

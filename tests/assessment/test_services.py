@@ -373,3 +373,16 @@ def test_a_task_that_runs_twice_computes_once(september):
     computed_at = run.computed_at
     again = assessment_run_compute(run_id=run.pk)  # a second delivery of the same task
     assert again.computed_at == computed_at and again.status == RunStatus.DRAFT
+
+
+def test_a_month_stuck_computing_can_be_asked_again_after_a_while(september):
+    from datetime import timedelta
+
+    run = AssessmentRun.objects.create(month=SEPTEMBER, status=RunStatus.COMPUTING)
+    with pytest.raises(DomainError) as exc:
+        compute()
+    assert exc.value.code == "computing"
+    # Its task was lost (a worker killed, the broker flushed): half an hour later, ask again.
+    AssessmentRun.objects.filter(pk=run.pk).update(updated_at=NOW - timedelta(hours=1))
+    again = compute()
+    assert again.pk == run.pk and again.status == RunStatus.DRAFT and again.results.exists()
