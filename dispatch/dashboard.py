@@ -274,6 +274,40 @@ def map_incidents_geojson(
     )
 
 
+def map_patrols_geojson(*, user, bbox: tuple[float, float, float, float]) -> str:
+    """Patrols in progress (PRODUCT.md §8) whose grid touches the box: the track so far and
+    the latest position, as GeoJSON built by PostGIS. One query."""
+    from grids.models import Patrol
+
+    qs = (
+        scope_queryset(user, Patrol.objects.filter(ended_at__isnull=True))
+        .filter(grid__boundary__bboverlaps=bbox_polygon(bbox))
+        .order_by()
+        .annotate(
+            p_worker=F("worker__full_name"),
+            p_grid=F("grid__name"),
+            p_track=F("track"),
+        )
+        .values_list("id", "p_worker", "p_grid", "started_at", "distance_m", "p_track")
+    )
+    sql, params = qs.query.sql_with_params()
+    return _json_rows(
+        f"""
+        SELECT '{{"type":"FeatureCollection","features":'
+          || coalesce(json_agg(json_build_object(
+               'type', 'Feature', 'id', t.id,
+               'geometry', ST_AsGeoJSON(t.p_track, 6)::json,
+               'properties', json_build_object(
+                 'worker', t.p_worker, 'grid', t.p_grid, 'started_at', t.started_at,
+                 'distance_m', round(t.distance_m),
+                 'at', ST_AsGeoJSON(ST_EndPoint(t.p_track), 6)::json)
+             ))::text, '[]') || '}}'
+        FROM ({sql}) AS t WHERE t.p_track IS NOT NULL
+        """,
+        params,
+    )
+
+
 def map_heat(
     *, user, filters: DashboardFilters, bbox: tuple[float, float, float, float], level: int
 ) -> dict[str, int]:

@@ -35,6 +35,7 @@ from dispatch.dashboard import (
     incident_change_version,
     map_heat,
     map_incidents_geojson,
+    map_patrols_geojson,
 )
 from dispatch.workflow import STATES
 from govgrid.accounts.scoping import scope_for
@@ -237,6 +238,29 @@ class MapHeatApi(ConditionalApi):
             user=self.request.user, filters=filters, bbox=params["bbox"], level=params["level"]
         )
         return dumps({"level": params["level"], "counts": counts})
+
+
+class PatrolsApi(APIView):
+    """Patrols in progress in the box: the track so far and the latest position."""
+
+    class InputSerializer(serializers.Serializer):
+        bbox = BBoxField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("bbox", str, required=True, description="west,south,east,north")
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        if not dashboard_allowed(request.user):
+            raise PermissionDenied(_("The map dashboard is for centre staff and leaders."))
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        body = map_patrols_geojson(user=request.user, bbox=params.validated_data["bbox"])
+        response = HttpResponse(body, content_type="application/geo+json")
+        response["Cache-Control"] = "private, no-cache"
+        return response
 
 
 class AreaOnlySerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ api_patterns = [
     ),
     path("dashboard/incidents/", dashboard_api.MapIncidentsApi.as_view(), name="map_incidents"),
     path("dashboard/heat/", dashboard_api.MapHeatApi.as_view(), name="map_heat"),
+    path("dashboard/patrols/", dashboard_api.PatrolsApi.as_view(), name="map_patrols"),
     path("dashboard/stats/", dashboard_api.DashboardStatsApi.as_view(), name="dashboard_stats"),
     *api_urls.urlpatterns,
 ]

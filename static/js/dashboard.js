@@ -22,7 +22,7 @@
   var OUTLINE_STYLE = { color: "#1f5fa8", weight: 1, opacity: 0.8, fillOpacity: 0 };
   // Calm to hottest, as the server ranks them (dispatch/dashboard.py _KEY_RANK).
   var KEY_RANK = ["closed", "suspended", "running", "verify", "todo", "new", "blue", "yellow", "red", "yellow_card", "red_card"];
-  var FILTERS = ["state", "category", "channel", "colour", "window", "area", "closed"];
+  var FILTERS = ["state", "category", "channel", "colour", "window", "area", "closed", "patrols"];
 
   function $(id) { return document.getElementById(id); }
   function readJSON(id) { var el = $(id); return el ? JSON.parse(el.textContent) : null; }
@@ -35,7 +35,8 @@
     FILTERS.forEach(function (name) {
       var el = form.elements[name];
       if (!el) return;
-      if (el.type === "checkbox") el.checked = q.get(name) === "1";
+      if (name === "patrols") el.checked = q.get(name) !== "0";  // on unless turned off
+      else if (el.type === "checkbox") el.checked = q.get(name) === "1";
       else if (q.get(name) !== null) el.value = q.get(name);
     });
   }
@@ -44,7 +45,8 @@
     FILTERS.forEach(function (name) {
       var el = form.elements[name];
       if (!el) return;
-      if (el.type === "checkbox") { if (el.checked) q.set(name, "1"); }
+      if (name === "patrols") { if (!el.checked) q.set(name, "0"); }
+      else if (el.type === "checkbox") { if (el.checked) q.set(name, "1"); }
       else if (el.value && !(name === "window" && el.value === "all")) q.set(name, el.value);
     });
     return q;
@@ -153,6 +155,37 @@
       points.addLayers(list);
     }
     container.setAttribute("data-incidents", String(fc.features.length));
+  }
+
+  /* ---- patrols in progress ------------------------------------------------------------ */
+  var patrols;  // L.layerGroup
+  var patrolsFetched = 0;
+  function loadPatrols(force) {
+    if (!form.elements.patrols.checked) { patrols.clearLayers(); return Promise.resolve(); }
+    // Positions come every few seconds while a patrol runs; 15 s is fresh enough here.
+    if (!force && Date.now() - patrolsFetched < 15000) return Promise.resolve();
+    patrolsFetched = Date.now();
+    return fetch("/api/dashboard/patrols/?bbox=" + bboxParam(), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (fc) {
+        if (!fc) return;
+        patrols.clearLayers();
+        fc.features.forEach(function (f) {
+          var p = f.properties;
+          var label = p.worker + " · " + p.grid + " · " + p.distance_m + " m";
+          L.geoJSON(f, datum.geojsonOptions({
+            style: { color: "#0f766e", weight: 3, dashArray: "6 4", opacity: 0.9 }, interactive: false,
+          })).addTo(patrols);
+          if (p.at) {
+            var ll = datum.toDisplay(L.latLng(p.at.coordinates[1], p.at.coordinates[0]));
+            L.marker(ll, {
+              icon: L.divIcon({ className: "patrol-marker", html: "<span>巡</span>", iconSize: [22, 22] }),
+              title: label, zIndexOffset: -100,
+            }).bindTooltip(label).addTo(patrols);
+          }
+        });
+        map.getContainer().setAttribute("data-patrols", String(fc.features.length));
+      });
   }
 
   /* ---- counters and charts ------------------------------------------------------------- */
@@ -287,6 +320,7 @@
       getJSON("stats", "/api/dashboard/stats/?" + sq, force).then(function (s) {
         if (s) { drawStats(s); changed = true; }
       }),
+      loadPatrols(force),
     ])
       .then(function () {
         setStatus(true);
@@ -351,6 +385,7 @@
       },
     }).addTo(map);
     clusters = L.layerGroup().addTo(map);
+    patrols = L.layerGroup().addTo(map);
 
     var q = new URLSearchParams(window.location.search);
     if (q.get("area")) focusArea(q.get("area"));

@@ -495,3 +495,43 @@ def test_screens_of_one_centre_share_the_counters(client, world, django_assert_n
     c = as_user(client, other)
     assert c.get("/api/dashboard/stats/").json()["counters"]["open"] == 3
     assert first["counters"]["open"] == 4
+
+
+# Patrols in progress ------------------------------------------------------------------------
+
+
+def walk(worker, grid, minutes_ago=20):
+    from grids.patrols import Position, patrol_points_add, patrol_start, patrol_stop
+
+    start = timezone.now() - timedelta(minutes=minutes_ago)
+    patrol = patrol_start(worker=worker, grid=grid, at=start)
+    p = grid.boundary.point_on_surface
+    steps = [
+        Position(at=start + timedelta(minutes=i), lon=p.x + i * 0.0005, lat=p.y) for i in range(5)
+    ]
+    return patrol, patrol_points_add(patrol=patrol, worker=worker, positions=steps), patrol_stop
+
+
+def test_patrols_in_progress_are_drawn_for_the_area_only(client, world, django_assert_num_queries):
+    city, people = world["city"], world["people"]
+    running, _with_track, stop = walk(people["worker"], city.grids[0])
+    other_worker = factories.make_user(roles=[Role.GRID_WORKER], unit=people["units"]["station"])
+    factories.staff_grid(grid=city.grids[-1], user=other_worker)  # street B
+    walk(other_worker, city.grids[-1])
+    c = as_user(client, people["street"])
+    c.get("/api/me/area-bounds/")
+    with django_assert_num_queries(4):  # user, scope ×2, the patrols
+        body = json.loads(c.get(f"/api/dashboard/patrols/?bbox={WHOLE}").content)
+    assert [f["id"] for f in body["features"]] == [running.pk]
+    feature = body["features"][0]
+    assert feature["geometry"]["type"] == "LineString"
+    assert len(feature["geometry"]["coordinates"]) == 5
+    assert feature["properties"]["at"]["coordinates"] == feature["geometry"]["coordinates"][-1]
+    # A stopped patrol is no longer "in progress".
+    stop(patrol=running, worker=people["worker"])
+    assert json.loads(c.get(f"/api/dashboard/patrols/?bbox={WHOLE}").content)["features"] == []
+    assert c.get("/api/dashboard/patrols/?bbox=1,2").status_code == 400
+    assert (
+        as_user(client, people["worker"]).get(f"/api/dashboard/patrols/?bbox={WHOLE}").status_code
+        == 403
+    )
