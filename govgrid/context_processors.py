@@ -39,14 +39,6 @@ def navigation(request):
         items.append((_("Patrol"), reverse("grids:patrol")))
     if roles & (JURISDICTION_ROLES | {Role.GRID_LEADER, Role.ADMIN}) or user.is_superuser:
         items.append((_("Today's patrols"), reverse("grids:patrols_today")))
-    from residents.selectors import RESIDENT_ROLES
-
-    if roles & RESIDENT_ROLES or user.is_superuser:
-        items.append((_("Residents"), reverse("residents:index")))
-    if roles & GRID_ROLES:
-        items.append((_("Patrol"), reverse("grids:patrol")))
-    if roles & (JURISDICTION_ROLES | {Role.GRID_LEADER, Role.ADMIN}) or user.is_superuser:
-        items.append((_("Today's patrols"), reverse("grids:patrols_today")))
     if Role.UNIT_HANDLER in roles:
         items.append((_("Unit inbox"), reverse("dispatch:unit_inbox")))
         items.append((_("My unit"), reverse("accounts:unit_home")))
