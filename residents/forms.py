@@ -86,7 +86,11 @@ class VisitForm(forms.Form):
 
 class RiskForm(forms.Form):
     risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Reason for the change")}),
+    )
 
 
 class HouseSearchForm(forms.Form):

@@ -62,10 +62,11 @@ def test_patrol_visit_report_and_the_leaders_map(open_page, demo_city):
     phone.goto(phone.base + "/residents/key-persons/?overdue=1")
     row = phone.locator(".key-list li", has_text=kp.person.name).first
     expect(row.locator(".badge-overdue")).to_be_visible()
+    screenshot(phone, "field-2-visits-due")
     row.locator("a.small-button").click()
     expect(phone.locator("[name=lon]")).not_to_have_value("")
     phone.fill("#id_notes", "入户走访，本人在家，情绪稳定")
-    screenshot(phone, "field-2-visit")
+    screenshot(phone, "field-2-visit-form")
     phone.click("#visit-form button[type=submit]")
     phone.wait_for_load_state("networkidle")
     kp.refresh_from_db()
@@ -88,6 +89,10 @@ def test_patrol_visit_report_and_the_leaders_map(open_page, demo_city):
     assert PatrolReport.objects.get(incident=incident).patrol_id == patrol.pk
     expect(phone.locator(".incident-parties")).to_contain_text(house.building.name)
 
+    phone.goto(phone.base + f"/residents/people/{kp.person_id}/")
+    expect(phone.locator("h1")).to_contain_text(kp.person.name)
+    screenshot(phone, "field-3-person")
+
     # 5. Back on the patrol page the running patrol resumes; stop it.
     phone.goto(phone.base + "/grids/patrol/")
     expect(panel).to_have_attribute("data-state", "running")
@@ -96,7 +101,7 @@ def test_patrol_visit_report_and_the_leaders_map(open_page, demo_city):
     patrol.refresh_from_db()
     assert patrol.ended_at is not None
     assert patrol.track is not None and patrol.distance_m > 50
-    screenshot(phone, "field-3-patrol-stopped")
+    screenshot(phone, "field-4-patrol-stopped")
 
     # 6. The grid leader sees today's track on the map.
     desk = open_page(WIDE)
@@ -104,4 +109,4 @@ def test_patrol_visit_report_and_the_leaders_map(open_page, demo_city):
     desk.goto(desk.base + "/grids/patrols/today/")
     expect(desk.locator("#patrols-map")).to_have_attribute("data-tracks", re.compile("^[1-9]"))
     expect(desk.locator(".patrol-table")).to_contain_text(str(worker))
-    screenshot(desk, "field-4-leader-tracks")
+    screenshot(desk, "field-5-leader-tracks")
