@@ -15,10 +15,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govgrid.accounts.scoping import scope_queryset
@@ -35,6 +36,7 @@ from residents.models import (
     Organisation,
     Person,
     PersonKind,
+    Residence,
 )
 from residents.services import PersonInput, person_fields
 
@@ -53,6 +55,11 @@ COLUMNS = {
         "kind": ("人口类型", "kind"),
         "ethnicity": ("民族", "ethnicity"),
         "registered_address": ("户籍地址", "registered_address"),
+        # Optional: the person's home, an existing house of the same grid.
+        "building": ("楼栋", "building"),
+        "unit_no": ("单元", "unit"),
+        "room": ("房号", "room"),
+        "relation": ("居住关系", "relation"),
     },
     ImportKind.HOUSES: {
         "grid_code": ("网格编码", "grid_code"),
@@ -91,6 +98,16 @@ KINDS = {
     "未落户": "unregistered",
     "": "registered",
     **{k: k for k in PersonKind.values},
+}
+RELATIONS = {
+    "": "family",
+    "产权人": "owner",
+    "户主": "owner",
+    "租户": "tenant",
+    "承租人": "tenant",
+    "家庭成员": "family",
+    "其他": "other",
+    **{k: k for k in ("owner", "tenant", "family", "other")},
 }
 USES = {
     "自住": "self",
@@ -164,6 +181,7 @@ class _Context:
     kind: str
     grids: dict[str, Area]
     seen: set
+    houses: dict = field(default_factory=dict)
 
 
 def _row_values(columns: dict[str, int], row: list[str]) -> dict[str, str]:
@@ -236,7 +254,26 @@ def _check_person(ctx: _Context, values, grid, errors):
         if digest in ctx.seen:
             errors.append(_("The same identity number appears twice in the file."))
         ctx.seen.add(digest)
+    if values.get("building") or values.get("room"):
+        house_id = _house_id(ctx, grid, values)
+        if house_id is None:
+            errors.append(_("No such house in this grid (楼栋/单元/房号)."))
+        relation = RELATIONS.get(values.get("relation", ""))
+        if relation is None:
+            errors.append(_("Unknown relation to the house."))
+        fields = {**fields, "_house_id": house_id, "_relation": relation}
     return errors, fields
+
+
+def _house_id(ctx: _Context, grid, values) -> int | None:
+    key = (grid.pk, values.get("building", ""), values.get("unit_no", ""), values.get("room", ""))
+    if key not in ctx.houses:
+        ctx.houses[key] = (
+            House.objects.filter(grid=grid, building__name=key[1], unit_no=key[2], room=key[3])
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return ctx.houses[key]
 
 
 def _known_duplicates(kind: str, rows: list) -> set:
@@ -355,7 +392,17 @@ class _Abort(Exception):
 
 def _write(job: ImportJob, payloads: list) -> int:
     if job.kind == ImportKind.PEOPLE:
-        Person.objects.bulk_create([Person(**f) for f in payloads], batch_size=2000)
+        people = [Person(**{k: v for k, v in f.items() if not k.startswith("_")}) for f in payloads]
+        Person.objects.bulk_create(people, batch_size=2000)
+        today = timezone.localdate()
+        Residence.objects.bulk_create(
+            [
+                Residence(person=p, house_id=f["_house_id"], relation=f["_relation"], since=today)
+                for p, f in zip(people, payloads, strict=True)
+                if f.get("_house_id")
+            ],
+            batch_size=2000,
+        )
         return len(payloads)
     if job.kind == ImportKind.HOUSES:
         return _write_houses(payloads)

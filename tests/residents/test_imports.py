@@ -195,3 +195,27 @@ def test_the_uploaded_ledger_is_stored_encrypted_and_deleted_after_use(client, p
     rows[0][1] = ""
     bad = _upload(client, people["station"], "people", _xlsx(rows))
     assert bad.problems and not bad.file
+
+
+def test_people_move_into_existing_houses_of_their_grid(client, people, city):
+    from residents.models import Residence
+    from tests.residents.factories import make_house
+
+    house = make_house(grid=city.grids[0], room="302")
+    head = [*HEAD, "楼栋", "单元", "房号", "居住关系"]
+    good = _good_rows(city.grids[0], n=2)
+    rows = [
+        [*good[0], house.building.name, "", "302", "租户"],
+        [*good[1], "", "", "", ""],
+    ]
+    job = _upload(client, people["station"], "people", _xlsx(rows, head=head))
+    assert job.problems == []
+    client.post(reverse("residents:import_detail", args=[job.pk]))
+    residence = Residence.objects.get()
+    assert residence.house == house and residence.relation == "tenant"
+    assert residence.person.name == good[0][1]
+    # A house that does not exist in that grid is a problem of its row.
+    bad = [[*_good_rows(city.grids[0], n=1)[0], house.building.name, "", "999", ""]]
+    bad[0][2] = id_number(seq=555)
+    job = _upload(client, people["station"], "people", _xlsx(bad, head=head))
+    assert [p["row"] for p in job.problems] == [2]
