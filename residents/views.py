@@ -37,6 +37,9 @@ def index(request):
     # The form posts, so a searched identity number or phone never lands in a URL (and so
     # in no access log or browser history); links may still search names with ?q=.
     query = (request.POST.get("q") or request.GET.get("q", "")).strip()
+    if request.method == "GET" and sum(c.isdigit() for c in query) >= 7:
+        # Only names travel in URLs: a number sent by GET is not searched (nor echoed).
+        query = ""
     results = (
         list(selectors.person_search_for_user(user=request.user, query=query)) if query else []
     )
