@@ -150,3 +150,25 @@ class EnrolForm(forms.Form):
             f["key"]: self.cleaned_data.get(f"detail_{f['key']}", "")
             for f in self.group.detail_fields
         }
+
+
+class HouseForm(forms.Form):
+    grid = AreaChoiceField(queryset=None, label=_("Grid"))
+    building = forms.CharField(
+        label=_("Building"), max_length=100, help_text=_("A new name adds the building here.")
+    )
+    unit_no = forms.CharField(label=_("Unit"), max_length=16, required=False)
+    room = forms.CharField(label=_("Room"), max_length=16)
+    use = forms.ChoiceField(label=_("Use"), choices=HouseUse.choices)
+    owner_name = forms.CharField(label=_("Owner"), max_length=64, required=False)
+    landlord_name = forms.CharField(label=_("Landlord"), max_length=64, required=False)
+    lease_number = forms.CharField(
+        label=_("Lease registration number"), max_length=32, required=False
+    )
+    tenant_limit = forms.IntegerField(label=_("Tenant limit"), min_value=0, required=False)
+    lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids

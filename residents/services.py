@@ -174,6 +174,33 @@ def house_create(
 
 
 @transaction.atomic
+def house_register(
+    *,
+    grid: Area,
+    building_name: str,
+    room: str,
+    actor,
+    unit_no: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    **fields,
+) -> House:
+    """Add a house, and its building when the grid has none of that name (placed at the
+    phone's position if it lies in the grid, else inside the grid). One house per building,
+    unit and room."""
+    _check_grid(grid, actor)
+    building = Building.objects.filter(grid=grid, name=building_name.strip()).first()
+    if building is None:
+        point = Point(lon, lat, srid=4326) if lon is not None and lat is not None else None
+        if point is None or not (grid.boundary and grid.boundary.covers(point)):
+            point = grid.boundary.point_on_surface if grid.boundary else Point(0, 0, srid=4326)
+        building = Building.objects.create(grid=grid, name=building_name.strip(), location=point)
+    if House.objects.filter(building=building, unit_no=unit_no, room=room).exists():
+        raise DomainError(_("This house is registered already."), code="duplicate")
+    return House.objects.create(building=building, grid=grid, unit_no=unit_no, room=room, **fields)
+
+
+@transaction.atomic
 def residence_start(
     *, person: Person, house: House, relation: str, since: date | None = None
 ) -> Residence:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("people/<int:pk>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
     path("people/export.xlsx", views.export_people, name="export_people"),
     path("houses/", views.house_list, name="house_list"),
+    path("houses/new/", views.house_new, name="house_new"),
     path("houses/<int:pk>/", views.house_detail, name="house_detail"),
     path("key-persons/", views.key_persons, name="key_persons"),
     path("key-persons/<int:pk>/reveal/", views.key_person_reveal, name="key_person_reveal"),

@@ -19,7 +19,14 @@ from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
 from grids.models import Area
 from residents import exports, selectors, services
-from residents.forms import EnrolForm, HouseSearchForm, PersonForm, RiskForm, VisitForm
+from residents.forms import (
+    EnrolForm,
+    HouseForm,
+    HouseSearchForm,
+    PersonForm,
+    RiskForm,
+    VisitForm,
+)
 from residents.models import House, KeyGroup, Organisation, Residence, RiskLevel
 
 
@@ -302,6 +309,38 @@ def house_list(request):
     use = form.cleaned_data["use"] if form.is_valid() else ""
     houses = selectors.house_list_for_user(user=request.user, query=query, use=use)
     return render(request, "residents/house_list.html", {"form": form, "houses": list(houses)})
+
+
+@login_required
+def house_new(request):
+    """Register a house (and its building) from the phone or the desk."""
+    _require(request.user)
+    form = HouseForm(request.POST or None, grids=_grids_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            house = services.house_register(
+                grid=d["grid"],
+                building_name=d["building"],
+                unit_no=d["unit_no"],
+                room=d["room"],
+                actor=request.user,
+                lon=d["lon"],
+                lat=d["lat"],
+                use=d["use"],
+                owner_name=d["owner_name"],
+                landlord_name=d["landlord_name"],
+                lease_number=d["lease_number"],
+                tenant_limit=d["tenant_limit"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("House registered."))
+            return redirect("residents:house_detail", pk=house.pk)
+    return render(
+        request, "residents/house_form.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required

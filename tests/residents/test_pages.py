@@ -110,3 +110,34 @@ def test_organisation_page_and_report_naming_it(client, people, city):
     form = client.get(reverse("incidents:report_new") + f"?organisation={org.pk}").content.decode()
     assert f'name="party_organisation" value="{org.pk}"' in form
     assert Organisation.objects.get().phone_masked == "139****1111"
+
+
+def test_a_worker_registers_a_house_in_their_grid_only(client, people, city):
+    from residents.models import Building, House
+
+    client.force_login(people["worker"])
+    grid = city.grids[0]
+    inside = grid.boundary.point_on_surface
+    data = {
+        "grid": grid.pk,
+        "building": "9栋",
+        "unit_no": "2",
+        "room": "501",
+        "use": "rented",
+        "tenant_limit": 3,
+        "lon": inside.x,
+        "lat": inside.y,
+    }
+    response = client.post(reverse("residents:house_new"), data)
+    assert response.status_code == 302
+    house = House.objects.get()
+    assert house.grid == grid and house.building.location.equals_exact(inside, 1e-9)
+    # The same room again is refused; a second room joins the same building.
+    assert client.post(reverse("residents:house_new"), data).status_code == 400
+    client.post(reverse("residents:house_new"), data | {"room": "502"})
+    assert Building.objects.count() == 1 and House.objects.count() == 2
+    # Another grid is not offered to this worker.
+    assert (
+        client.post(reverse("residents:house_new"), data | {"grid": city.grids[5].pk}).status_code
+        == 400
+    )
