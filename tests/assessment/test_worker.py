@@ -22,6 +22,26 @@ workers = reliability.workers
 _seeded_data_back_after_the_last_flush = reliability._seeded_data_back_after_the_last_flush
 wait_for = reliability.wait_for
 
+
+@pytest.fixture(autouse=True)
+def _celery_conf_back():
+    """Give the Celery app its test configuration back afterwards (eager, the usual broker):
+    the tests after this module must not send to the private Redis, which is gone by then."""
+    from django.conf import settings
+
+    from govgrid.celery import app
+
+    original = {
+        "broker_url": settings.CELERY_BROKER_URL,
+        "result_backend": settings.CELERY_RESULT_BACKEND,
+        "task_always_eager": settings.CELERY_TASK_ALWAYS_EAGER,
+        "broker_connection_timeout": app.conf.broker_connection_timeout,
+    }
+    yield
+    reliability._reset_producers(app)
+    app.conf.update(original)
+
+
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.worker,
