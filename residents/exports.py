@@ -22,7 +22,7 @@ def people_xlsx(*, user, request: HttpRequest | None = None) -> tuple[bytes, int
     """
     from residents.models import KeyPerson, Person
 
-    qs = selectors._scoped(user, Person.objects.select_related("grid")).prefetch_related(
+    qs = selectors.scoped(user, Person.objects.select_related("grid")).prefetch_related(
         Prefetch(
             "key_records",
             queryset=KeyPerson.objects.filter(

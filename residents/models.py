@@ -132,8 +132,9 @@ class House(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        unit = f"{self.unit_no}单元" if self.unit_no else ""
-        return f"{self.building.name}{unit}{self.room}"
+        # Language-neutral: "3栋 2-501" (building, unit-room) or "3栋 501".
+        room = f"{self.unit_no}-{self.room}" if self.unit_no else self.room
+        return f"{self.building.name} {room}"
 
     @property
     def label(self) -> str:

@@ -48,7 +48,8 @@ def visible_group_ids(user) -> frozenset[int]:
     return ids
 
 
-def _scoped(user, qs: QuerySet) -> QuerySet:
+def scoped(user, qs: QuerySet) -> QuerySet:
+    """`scope_queryset`, and nothing at all for roles without access to the register."""
     if not can_use_residents(user):
         return qs.none()
     return scope_queryset(user, qs)
@@ -57,7 +58,7 @@ def _scoped(user, qs: QuerySet) -> QuerySet:
 def key_person_qs_for_user(user) -> QuerySet:
     from residents.models import KeyPerson
 
-    return _scoped(user, KeyPerson.objects.all()).filter(group_id__in=visible_group_ids(user))
+    return scoped(user, KeyPerson.objects.all()).filter(group_id__in=visible_group_ids(user))
 
 
 def person_search_for_user(*, user, query: str = "", grid=None, limit: int = 50) -> QuerySet:
@@ -66,7 +67,7 @@ def person_search_for_user(*, user, query: str = "", grid=None, limit: int = 50)
     exact search, which is the point."""
     from residents.models import Person
 
-    qs = _scoped(user, Person.objects.select_related("grid"))
+    qs = scoped(user, Person.objects.select_related("grid"))
     query = query.strip()
     if grid is not None:
         qs = qs.filter(grid=grid)
@@ -86,7 +87,7 @@ def person_get_for_user(*, user, person_id: int):
     for missing and not yours."""
     from residents.models import KeyPerson, Person, Residence
 
-    qs = _scoped(user, Person.objects.select_related("grid")).prefetch_related(
+    qs = scoped(user, Person.objects.select_related("grid")).prefetch_related(
         Prefetch(
             "residences",
             queryset=Residence.objects.select_related("house__building", "house__grid").order_by(
@@ -111,7 +112,7 @@ def house_get_for_user(*, user, house_id: int):
     """The house with its residents past and present (fixed query count)."""
     from residents.models import House, Residence
 
-    qs = _scoped(user, House.objects.select_related("building", "grid")).prefetch_related(
+    qs = scoped(user, House.objects.select_related("building", "grid")).prefetch_related(
         Prefetch(
             "residences",
             queryset=Residence.objects.select_related("person").order_by("until", "-since"),
@@ -126,7 +127,7 @@ def house_get_for_user(*, user, house_id: int):
 def house_list_for_user(*, user, query: str = "", use: str = "", limit: int = 100) -> QuerySet:
     from residents.models import House
 
-    qs = _scoped(user, House.objects.select_related("building", "grid"))
+    qs = scoped(user, House.objects.select_related("building", "grid"))
     if use:
         qs = qs.filter(use=use)
     if query:
@@ -139,7 +140,7 @@ def house_list_for_user(*, user, query: str = "", use: str = "", limit: int = 10
 def organisation_list_for_user(*, user, key_places: bool = False, limit: int = 200) -> QuerySet:
     from residents.models import Organisation
 
-    qs = _scoped(user, Organisation.objects.select_related("grid"))
+    qs = scoped(user, Organisation.objects.select_related("grid"))
     if key_places:
         qs = qs.filter(is_key_place=True)
     return qs.order_by("name")[:limit]
@@ -164,7 +165,7 @@ def key_person_list_for_user(*, user, group=None, overdue_only: bool = False, mi
 def visit_list_for_user(*, user, limit: int = 50) -> QuerySet:
     from residents.models import Visit
 
-    return _scoped(user, Visit.objects.select_related("person", "house__building", "visitor"))[
+    return scoped(user, Visit.objects.select_related("person", "house__building", "visitor"))[
         :limit
     ]
 

@@ -27,7 +27,7 @@ from residents.forms import (
     RiskForm,
     VisitForm,
 )
-from residents.models import House, KeyGroup, Organisation, Residence, RiskLevel
+from residents.models import House, KeyGroup, Organisation, Person, Residence, RiskLevel
 
 
 def _require(user) -> None:
@@ -196,7 +196,7 @@ def key_person_enrol(request, pk: int):
 def residence_end(request, pk: int):
     """Someone moved out of a house (查房知人 keeps them under “lived here before”)."""
     _require(request.user)
-    house_ids = selectors._scoped(request.user, House.objects.all()).values("pk")
+    house_ids = selectors.scoped(request.user, House.objects.all()).values("pk")
     residence = get_object_or_404(Residence, pk=pk, house_id__in=house_ids)
     services.residence_end(residence=residence)
     messages.success(request, _("Moved out."))
@@ -207,7 +207,7 @@ def residence_end(request, pk: int):
 def organisation_detail(request, pk: int):
     _require(request.user)
     org = get_object_or_404(
-        selectors._scoped(request.user, Organisation.objects.select_related("grid")), pk=pk
+        selectors.scoped(request.user, Organisation.objects.select_related("grid")), pk=pk
     )
     return render(
         request,
@@ -258,7 +258,7 @@ def person_new(request):
 def person_reveal(request, pk: int, field: str):
     """The full identity number or phone of one person, as JSON; one audit row per call."""
     _require(request.user)
-    person = selectors.person_get_for_user(user=request.user, person_id=pk)
+    person = get_object_or_404(selectors.scoped(request.user, Person.objects.all()), pk=pk)
     if field not in services.REVEALABLE:
         raise Http404
     value = services.person_reveal(person=person, field=field, actor=request.user, request=request)
