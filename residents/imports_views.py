@@ -1,5 +1,7 @@
 """Import pages: upload, the row-by-row report, then write all or nothing."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -52,7 +54,9 @@ def import_new(request):
         )
         # The ledger holds plain identity numbers: it is kept encrypted, and only until the
         # import is written or refused (residents.imports.import_discard_file).
-        job.file.save("upload.bin", ContentFile(crypto.encrypt_bytes(upload.read())), save=True)
+        job.file.save(
+            f"{uuid.uuid4().hex}.bin", ContentFile(crypto.encrypt_bytes(upload.read())), save=True
+        )
         if rows > imports.SYNC_ROWS:
             transaction.on_commit(lambda: tasks.import_check_task.delay(job.pk))
         else:
