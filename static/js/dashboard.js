@@ -357,6 +357,8 @@
     datum = window.govgridBasemap(map, readJSON("map-config"));
     filtersFromUrl();
 
+    // Half zoom steps, so the area fills a wall screen instead of a quarter of it.
+    map.options.zoomSnap = 0.5;
     var area;
     if (cfg.bbox) {
       area = L.latLngBounds(
