@@ -13,6 +13,11 @@ from .selectors import all_results, run_boards
 PRINT_FULL_RANKING = 200  # groups up to this size are printed whole; larger ones top/bottom
 
 
+def _sheet_title(name: str) -> str:
+    # Excel refuses these characters in sheet names and more than 31 of them.
+    return "".join("_" if c in "[]:*?/\\" else c for c in name)[:28]
+
+
 def _percent(value):
     return None if value is None else round(float(value) * 100, 2)
 
@@ -70,7 +75,7 @@ def run_workbook(*, run: AssessmentRun) -> bytes:
         if r.scheme_id not in per_scheme:
             codes = [c for c in r.figures if c in COUNTERS or c in RATES or c in TOTALS]
             codes_of[r.scheme_id] = codes
-            sheet = wb.create_sheet(scheme["name"][:28] or str(r.scheme_id))
+            sheet = wb.create_sheet(_sheet_title(scheme["name"]) or str(r.scheme_id))
             sheet.append(
                 [_("Name"), _("Area"), _("Ranking group"), _("Rank"), _("Score")]
                 + [f"{describe(c)[0]} (%)" if c in RATES else str(describe(c)[0]) for c in codes]

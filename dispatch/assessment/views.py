@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -134,7 +134,7 @@ def group_detail(request, pk: int, scheme_id: int, group_id: int):
     scheme = selectors.scheme_of(run, scheme_id)
     group = next((g for g in scheme.get("groups", []) if g["id"] == group_id), None)
     if group is None:
-        raise PermissionDenied
+        raise Http404
     query = request.GET.get("q", "").strip()[:50]
     rows = selectors.group_ranking(run=run, scheme_id=scheme_id, group_id=group_id, query=query)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
