@@ -6,8 +6,9 @@ services would write are produced directly and streamed with PostgreSQL COPY: in
 their history events (report, accept, dispatch, sign, handle, verify, rate; returns and
 overrules, rework, self-handled cases, warnings reached), and the units' assignments.
 
-- closed incidents are reported during the previous calendar month (Asia/Shanghai), so a
-  month's assessment has a full month of cases; a few close early the month after;
+- closed incidents are reported since the previous calendar month began (Asia/Shanghai),
+  most of them in that month, so a month's assessment has a full month of cases; those
+  reported lately thin out, since only the quick ones can be closed by now;
 - open incidents are reported over the last ten days and sit in every open state, with
   deadlines from the working-day calendar and the colour the warning scan would give them
   (`next_warning_at` set, so the live scan carries on from there).
@@ -66,9 +67,9 @@ TEXTS = [
 OPEN_MIX = [
     (State.REPORTED, 0.10, 6),
     (State.ACCEPTED, 0.08, 10),
-    (State.DISPATCHED, 0.20, 16),
-    (State.IN_PROGRESS, 0.45, 72),
-    (State.HANDLED, 0.12, 30),
+    (State.DISPATCHED, 0.20, 20),
+    (State.IN_PROGRESS, 0.45, 100),
+    (State.HANDLED, 0.12, 40),
     (State.RETURNED, 0.02, 24),
     (State.SUSPENDED, 0.03, 120),
 ]
@@ -153,6 +154,11 @@ class Writer:
             )
         )
 
+    def extend(self, other: Writer) -> None:
+        self.incidents += other.incidents
+        self.events += other.events
+        self.assignments += other.assignments
+
     def flush(self) -> None:
         with connection.cursor() as cursor:
             for table, columns, rows in (
@@ -176,6 +182,7 @@ class Builder:
         )
         self.day_counter: dict[str, int] = {}
         self.latest = now - timedelta(minutes=1)
+        self.clamped = False
 
     # -- helpers ----------------------------------------------------------------------------
     def number(self, channel: str, at: datetime) -> str:
@@ -185,9 +192,14 @@ class Builder:
         return f"{CHANNEL_PREFIX[channel]}-{day}-{n:06d}"
 
     def later(self, t: datetime, low_h: float, high_h: float) -> datetime:
-        """A moment some hours after t, never in the future (the last steps of the newest
-        cases crowd in just before now)."""
-        return min(t + timedelta(hours=self.rng.uniform(low_h, high_h)), self.latest)
+        """A moment some hours after t, never in the future: a step that would end after
+        now ends just before it, and `clamped` says so (a case meant to be closed by now is
+        then drawn again)."""
+        moment = t + timedelta(hours=self.rng.uniform(low_h, high_h))
+        if moment > self.latest:
+            self.clamped = True
+            return self.latest
+        return moment
 
     def start(self, grid: Grid, reported_at: datetime):
         rng = self.rng
@@ -366,8 +378,8 @@ class Builder:
         row.update(state=State.CLOSED, closed_at=t, updated_at=t, phase="", phase_started_at=None,
                    deadline_at=None, original_deadline_at=None)  # fmt: skip
         if self.rng.random() < 0.75:
-            rated_at = self.later(t, 20, 30)
-            if rated_at < self.now:
+            rated_at = t + timedelta(hours=self.rng.uniform(20, 30))
+            if rated_at < self.latest:
                 rating = self.rng.choice(
                     [Rating.SATISFIED] * 8 + [Rating.BASIC] * 2 + [Rating.UNSATISFIED]
                 )
@@ -477,9 +489,8 @@ def build_bulk_incidents(
     grids = builder.cast.grids
     if not grids:
         return {}
-    month_start, month_end = previous_month(now)
-    # Closed cases need time to run through the loop before now.
-    month_seconds = (min(month_end, now - timedelta(days=6)) - month_start).total_seconds()
+    month_start, _month_end = previous_month(now)
+    since_month_start = (now - month_start).total_seconds()
     states = [(s, mean) for s, _share, mean in OPEN_MIX]
     weights = [share for _s, share, _mean in OPEN_MIX]
     total = open_count + closed_count
@@ -492,13 +503,24 @@ def build_bulk_incidents(
             for i in range(start, min(total, start + CHUNK)):
                 grid = grids[rng.randrange(len(grids))]
                 if i < closed_count:
-                    reported = month_start + timedelta(seconds=rng.uniform(0, month_seconds))
-                    final = State.CLOSED
+                    # Reported any time since last month began; a case that could not have
+                    # run through the loop by now is drawn again, so closed cases thin out
+                    # over the last days as they do in life.
+                    for _attempt in range(50):
+                        reported = month_start + timedelta(
+                            seconds=rng.uniform(0, since_month_start)
+                        )
+                        scratch = Writer()
+                        builder.clamped = False
+                        builder.incident(scratch, pk, grid, reported, State.CLOSED)
+                        if not builder.clamped:
+                            break
+                    w.extend(scratch)
                 else:
                     final, mean_hours = rng.choices(states, weights)[0]
                     age = min(10 * 24, 0.1 + rng.expovariate(1 / mean_hours))
                     reported = now - timedelta(hours=age)
-                builder.incident(w, pk, grid, reported, final)
+                    builder.incident(w, pk, grid, reported, final)
                 pk += 1
             counts["incidents"] += len(w.incidents)
             counts["events"] += len(w.events)
