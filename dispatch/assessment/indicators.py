@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Assignment
 from dispatch.workflow import State
-from grids.models import Patrol
+from grids.models import GridStaff, Patrol, StaffRole
 from incidents.models import Channel, Incident, IncidentEvent, Rating
-from residents.models import KeyPerson, Visit
+from residents.models import House, KeyPerson, Person, Visit
 
 from .models import SubjectKind
 
@@ -213,6 +213,40 @@ def _required_visits(m: Month):
     # Each record owes ceil(days of the month ÷ its interval) visits.
     days = (m.end - m.start).days
     return Ceil(Value(float(days)) / Cast(F("visit_interval_days"), FloatField()))
+
+
+# Records (people and houses) carry no author: they are the grid's, and count for the
+# grid's current workers (a record of a grid with two workers counts for both).
+RECORD_MODELS = (Person, House)
+CORRECTION_AFTER = timedelta(days=1)
+
+
+def _records(condition: Callable[[Month], Q]) -> Callable[[Month, str], dict[int, int]]:
+    def count(month: Month, kind: str) -> dict[int, int]:
+        per_grid: dict[int, int] = {}
+        for model in RECORD_MODELS:
+            rows = (
+                model.objects.filter(condition(month))
+                .values("grid_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for row in rows:
+                per_grid[row["grid_id"]] = per_grid.get(row["grid_id"], 0) + row["n"]
+        if kind == AREA:
+            return per_grid
+        out: dict[int, int] = {}
+        for grid_id, user_id in GridStaff.objects.filter(
+            role=StaffRole.WORKER, until__isnull=True, grid_id__in=list(per_grid)
+        ).values_list("grid_id", "user_id"):
+            out[user_id] = out.get(user_id, 0) + per_grid[grid_id]
+        return out
+
+    return count
+
+
+def _created(m: Month) -> Q:
+    return Q(created_at__gte=m.start, created_at__lt=m.end)
 
 
 _visitor = lambda: _lookup("visitor_id")  # noqa: E731
@@ -492,6 +526,46 @@ COUNTERS: dict[str, Counter] = {
             measure=_required_visits,
             is_case=False,
         ),
+        Counter(
+            "records_created",
+            _("Records created"),
+            _(
+                "People and houses recorded in the month in the worker's grids (records have "
+                "no author: they count for the grid's current workers)."
+            ),
+            INCIDENT,
+            lambda m: Q(pk__in=[]),
+            {WORKER: _reporter},
+            custom=_records(_created),
+            is_case=False,
+        ),
+        Counter(
+            "records_updated",
+            _("Records updated"),
+            _("People and houses recorded before the month and changed in it, in the grids."),
+            INCIDENT,
+            lambda m: Q(pk__in=[]),
+            {WORKER: _reporter},
+            custom=_records(
+                lambda m: Q(created_at__lt=m.start, updated_at__gte=m.start, updated_at__lt=m.end)
+            ),
+            is_case=False,
+        ),
+        Counter(
+            "records_kept",
+            _("Records right the first time"),
+            _(
+                "Records created in the month that were not corrected afterwards (not changed "
+                "again more than a day after they were created)."
+            ),
+            INCIDENT,
+            lambda m: Q(pk__in=[]),
+            {WORKER: _reporter},
+            custom=_records(
+                lambda m: _created(m) & Q(updated_at__lte=F("created_at") + CORRECTION_AFTER)
+            ),
+            is_case=False,
+        ),
         # Areas: the cases of the area, whoever reported them.
         Counter(
             "area_cases",
@@ -586,6 +660,17 @@ RATES: dict[str, Rate] = {
             _("走访完成率: key-person visits ÷ key-person visits required (at most 100 %)."),
             ("key_visits",),
             ("visits_required",),
+            _WA,
+        ),
+        Rate(
+            "record_accuracy",
+            _("Record accuracy"),
+            _(
+                "信息准确率: records right the first time ÷ records created (a record changed "
+                "again later counts as corrected)."
+            ),
+            ("records_kept",),
+            ("records_created",),
             _WA,
         ),
         Rate(
