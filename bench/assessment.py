@@ -132,4 +132,35 @@ def main(argv: list[str]) -> None:
     workbook = exports.run_workbook(run=run)
     out["excel_seconds"] = round(time.perf_counter() - t0, 2)
     out["excel_mb"] = round(len(workbook) / 1e6, 1)
+    # Drill-down (live, what a click on a figure costs): the busiest unit's dispatches and a
+    # district's closed cases, as an admin sees them (count + first page of 50).
+    from dispatch.assessment.indicators import cases_behind
+
+    busiest = (
+        run.results.filter(subject_kind="unit", unit__isnull=False)
+        .order_by("-case_count")
+        .values_list("unit_id", "case_count")
+        .first()
+    )
+    district = run.results.filter(subject_kind="area", area__level=2).select_related("area")
+    district = district.first()
+    for label, kwargs in [
+        ("unit_dispatched", {"code": "dispatched", "kind": "unit", "subject_id": busiest[0]}),
+        (
+            "district_closed",
+            {
+                "code": "closed",
+                "kind": "area",
+                "subject_id": district.area_id,
+                "area_path": district.area.path,
+            },
+        ),
+    ]:
+        t0 = time.perf_counter()
+        qs = cases_behind(month=month, **kwargs).order_by("-reported_at", "-pk")
+        count = qs.count()
+        first_page = list(qs.select_related("category", "grid", "lead_unit")[:50])
+        out[f"drill_{label}_ms"] = round((time.perf_counter() - t0) * 1000)
+        out[f"drill_{label}_cases"] = count
+        del first_page
     print(json.dumps(out, ensure_ascii=False, indent=2))
