@@ -464,6 +464,9 @@ def assessment_run_publish(*, run_id: int, actor, now: datetime | None = None) -
         )
     if run.status != RunStatus.DRAFT:
         raise DomainError(_("Only a computed draft can be published."), code="not_draft")
+    # The last change to the results before they freeze (a database trigger refuses any
+    # write to the results of a published run).
+    _flag_last_twice(run)
     for other in month_runs:
         if other.pk != run.pk and other.status == RunStatus.PUBLISHED:
             other.status = RunStatus.SUPERSEDED
@@ -472,7 +475,6 @@ def assessment_run_publish(*, run_id: int, actor, now: datetime | None = None) -
     run.published_at = now or timezone.now()
     run.published_by = actor if getattr(actor, "is_authenticated", False) else None
     run.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    _flag_last_twice(run)
     # The next month's draft may have been computed before this one was published.
     nxt = AssessmentRun.objects.filter(month=(Month(run.month).end.date()), status__in=OPEN).first()
     if nxt is not None:

@@ -386,3 +386,27 @@ def test_a_month_stuck_computing_can_be_asked_again_after_a_while(september):
     AssessmentRun.objects.filter(pk=run.pk).update(updated_at=NOW - timedelta(hours=1))
     again = compute()
     assert again.pk == run.pk and again.status == RunStatus.DRAFT and again.results.exists()
+
+
+def test_the_database_refuses_to_change_a_published_month(september, people):
+    from django.db import DatabaseError, transaction
+
+    run = compute()
+    row = result(run, UNIT_3, f"unit:{september.department.pk}")
+    assessment_run_publish(run_id=run.pk, actor=people["admin"])
+    for write in (
+        lambda: AssessmentResult.objects.filter(pk=row.pk).update(score=100),
+        lambda: AssessmentResult.objects.filter(pk=row.pk).delete(),
+        lambda: AssessmentAdjustment.objects.create(
+            run=run,
+            scheme_id=row.scheme_id,
+            subject_key=row.subject_key,
+            points=5,
+            reason="绕过服务",
+            at=NOW,
+        ),
+    ):
+        with pytest.raises(DatabaseError, match="frozen"), transaction.atomic():
+            write()
+    row.refresh_from_db()
+    assert row.score == Decimal("62.67")
