@@ -179,10 +179,10 @@ def _subjects(kind: str, group: SchemeGroup) -> list[dict]:
         else [AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY]
     )
     return [
-        {"id": pk, "key": f"area:{pk}", "name": name, "area": code, "area_id": pk}
-        for pk, name, code in Area.objects.filter(level__in=levels)
+        {"id": pk, "key": f"area:{pk}", "name": name, "area": parent or "", "area_id": pk}
+        for pk, name, parent in Area.objects.filter(level__in=levels)
         .order_by("path")
-        .values_list("pk", "name", "code")
+        .values_list("pk", "name", "parent__name")
     ]
 
 
