@@ -129,8 +129,8 @@ ROLE_USERS = [
 
 def ensure_seeded() -> None:
     """Put back the rows the data migrations seed (calendar, categories, notification
-    templates) if a flush after an
-    earlier transactional test on this worker removed them."""
+    templates, residents' code lists and key-person groups, assessment schemes) if a flush
+    after an earlier transactional test on this worker removed them."""
     from dispatch.calendar import calendar_cache_clear, calendar_seed
     from dispatch.models import CalendarDay
     from incidents.category_seed import seed_categories
@@ -146,6 +146,16 @@ def ensure_seeded() -> None:
 
     if not NotificationTemplate.objects.exists():
         seed_templates(NotificationTemplate)
+    from residents.models import Dictionary, KeyGroup, KeyGroupGrant
+    from residents.seed import seed_residents
+
+    if not KeyGroup.objects.exists():
+        seed_residents(Dictionary, KeyGroup, KeyGroupGrant)
+    from dispatch.assessment.models import AssessmentScheme
+    from dispatch.assessment.seed import seed_default
+
+    if not AssessmentScheme.objects.exists():
+        seed_default()
 
 
 def jpeg_file(name: str = "photo.jpg"):

@@ -25,13 +25,8 @@ def last_month_cases(request, django_db_serialized_rollback, transactional_db):
     from dispatch.assessment.models import AssessmentScheme
     from dispatch.assessment.seed import seed_default
     from govgrid.synthetic.incidents import build_incidents
-    from residents.models import Dictionary, KeyGroup, KeyGroupGrant
-    from residents.seed import seed_residents
 
-    # The demo city's residents need the seeded key-person groups, which a flush after an
-    # earlier transactional test may have removed.
-    seed_residents(Dictionary, KeyGroup, KeyGroupGrant)
-    request.getfixturevalue("demo_city")
+    request.getfixturevalue("demo_city")  # seeds what a flush removed (ensure_seeded)
 
     random.seed(1)
     now = timezone.now()

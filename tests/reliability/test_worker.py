@@ -132,14 +132,16 @@ def broker(private_redis, settings, tmp_path):
     from govgrid.celery import app
 
     ensure_seeded()
-    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = private_redis.url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.SMS_BACKEND = "govgrid.notifications.sms.FileBackend"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
+    # Read the app's configuration before the settings change: Celery reads Django's
+    # settings lazily, so reading it afterwards would "save" the private server's address.
     saved = {
         k: app.conf[k]
         for k in ("broker_url", "result_backend", "task_always_eager", "broker_connection_timeout")
     }
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = private_redis.url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.SMS_BACKEND = "govgrid.notifications.sms.FileBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     _reset_producers(app)
     app.conf.broker_url = app.conf.result_backend = private_redis.url
     app.conf.task_always_eager = False
