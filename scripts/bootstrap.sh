@@ -21,8 +21,8 @@ as_root() {
 # --- System packages -----------------------------------------------------------------
 missing=()
 command -v gdalinfo >/dev/null 2>&1 || missing+=(gdal-bin libgdal-dev)
-ldconfig -p 2>/dev/null | grep -q libgeos_c || missing+=(libgeos-dev)
-ldconfig -p 2>/dev/null | grep -q libproj || missing+=(libproj-dev)
+ldconfig -p 2>/dev/null | grep libgeos_c >/dev/null || missing+=(libgeos-dev)
+ldconfig -p 2>/dev/null | grep libproj >/dev/null || missing+=(libproj-dev)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
@@ -39,7 +39,7 @@ if [ -n "$PG_MAJOR" ] && [ ! -f "/usr/share/postgresql/$PG_MAJOR/extension/postg
 fi
 if [ "${GOVGRID_BROWSER:-1}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "Installing system packages: ${missing[*]}"
