@@ -135,7 +135,7 @@
           }),
           title: i18n.clustered,
         });
-        m.on("click", function () { map.setView(ll, Math.min(map.getZoom() + 2, 18)); });
+        m.on("click", function () { map.setView(ll, Math.min(Math.floor(map.getZoom()) + 2, 18)); });
         clusters.addLayer(m);
       });
     } else {
@@ -301,7 +301,7 @@
     busy = true;
     again = false;
     var q = filterQuery();
-    var z = map.getZoom();
+    var z = Math.floor(map.getZoom());  // half steps (zoomSnap 0.5): the server wants whole zooms
     var box = bboxParam();
     var iq = new URLSearchParams(q); iq.set("bbox", box); iq.set("zoom", String(z));
     var hq = new URLSearchParams(q); hq.set("bbox", box); hq.set("level", String(levelForZoom(z)));

@@ -63,6 +63,11 @@ def test_street_centre_works_the_map(open_page, demo_city):
     expect(page.locator("[data-counter='open']")).to_have_text("3")
     expect(page.locator("#chart-trend canvas")).to_be_attached()
 
+    # Half zoom steps (the map snaps to 0.5) still ask the server for whole zooms.
+    with page.expect_response(re.compile(r"/api/dashboard/incidents/")) as half:
+        page.evaluate("() => { const m = govgridDashboardMap; m.setZoom(m.getZoom() + 0.5); }")
+    assert half.value.ok, half.value.text()
+
     # Filters redraw the map without a reload and are kept in the URL.
     page.select_option("select[name=colour]", "red")
     expect(page.locator("#dash-map[data-incidents='0']")).to_be_attached()
