@@ -18,6 +18,7 @@ from residents.models import (
     KeyPerson,
     Organisation,
     Person,
+    RecordChange,
 )
 
 
@@ -108,6 +109,15 @@ class OrganisationAdmin(ReadOnlyAdmin):
     list_filter = ["is_key_place", "kind"]
     search_fields = ["name"]
     exclude = ["phone_enc"]
+
+
+@admin.register(RecordChange)
+class RecordChangeAdmin(ReadOnlyAdmin):
+    """The register's history, appended by the services: read only."""
+
+    list_display = ["at", "kind", "record_id", "action", "changed_fields", "actor", "grid"]
+    list_filter = ["kind", "action"]
+    list_select_related = ["actor", "grid"]
 
 
 @admin.register(ImportJob)

@@ -28,6 +28,7 @@ from grids.models import Area
 from residents import pii
 from residents.models import (
     Building,
+    ChangeAction,
     House,
     HouseUse,
     ImportJob,
@@ -36,6 +37,8 @@ from residents.models import (
     Organisation,
     Person,
     PersonKind,
+    RecordChange,
+    RecordKind,
     Residence,
 )
 from residents.services import PersonInput, person_fields
@@ -390,10 +393,30 @@ class _Abort(Exception):
         self.problems = problems
 
 
+def _history(job: ImportJob, kind: str, records: list) -> None:
+    """One `created` row per written record, by the importing user, in the same transaction."""
+    now = timezone.now()
+    RecordChange.objects.bulk_create(
+        [
+            RecordChange(
+                kind=kind,
+                record_id=r.pk,
+                grid_id=r.grid_id,
+                actor_id=job.actor_id,
+                action=ChangeAction.CREATED,
+                at=now,
+            )
+            for r in records
+        ],
+        batch_size=2000,
+    )
+
+
 def _write(job: ImportJob, payloads: list) -> int:
     if job.kind == ImportKind.PEOPLE:
         people = [Person(**{k: v for k, v in f.items() if not k.startswith("_")}) for f in payloads]
         Person.objects.bulk_create(people, batch_size=2000)
+        _history(job, RecordKind.PERSON, people)
         today = timezone.localdate()
         Residence.objects.bulk_create(
             [
@@ -405,7 +428,9 @@ def _write(job: ImportJob, payloads: list) -> int:
         )
         return len(payloads)
     if job.kind == ImportKind.HOUSES:
-        return _write_houses(payloads)
+        houses = _write_houses(payloads)
+        _history(job, RecordKind.HOUSE, houses)
+        return len(houses)
     orgs = []
     for grid, v in payloads:
         phone = pii.phone_normalise(v.get("phone", ""))
@@ -424,10 +449,11 @@ def _write(job: ImportJob, payloads: list) -> int:
             )
         )
     Organisation.objects.bulk_create(orgs, batch_size=2000)
+    _history(job, RecordKind.ORGANISATION, orgs)
     return len(orgs)
 
 
-def _write_houses(payloads: list) -> int:
+def _write_houses(payloads: list) -> list[House]:
     from django.contrib.gis.geos import Point
 
     buildings: dict[tuple, Building] = {}
@@ -457,4 +483,4 @@ def _write_houses(payloads: list) -> int:
     # An existing house (same building, unit and room) violates the unique constraint and
     # rolls the whole import back.
     House.objects.bulk_create(houses, batch_size=2000)
-    return len(houses)
+    return houses

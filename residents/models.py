@@ -14,6 +14,7 @@ admin-editable `Dictionary` rows seeded from vendor practice, not official GB/T 
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govgrid.accounts.models import Role
@@ -598,3 +599,60 @@ class ImportJob(TimeStampedModel):
     @property
     def percent(self) -> int:
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
+
+
+class RecordKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    HOUSE = "house", _("House")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Changed")
+    MOVED = "moved", _("Moved to another grid")
+
+
+class RecordChange(models.Model):
+    """History of the register's records (people, houses, organisations): who created or
+    changed which record, when, in which grid and which fields. Appended by the services in
+    the transaction of the change, never edited; the grid-worker assessment counts it.
+
+    `changed_fields` names fields, never values (personal data stays sealed in the record).
+    """
+
+    kind = models.CharField(_("record kind"), max_length=16, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("record"))
+    # The record's grid at the time of the change.
+    grid = models.ForeignKey(
+        "grids.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("grid"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=ChangeAction.choices)
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    SCOPE_AREA_PATH = "grid__path"
+
+    class Meta:
+        verbose_name = _("record change")
+        verbose_name_plural = _("record changes")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["actor", "at"], name="recordchange_actor_at_idx"),
+            models.Index(fields=["grid", "at"], name="recordchange_grid_at_idx"),
+            models.Index(fields=["kind", "record_id", "at"], name="recordchange_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id} {self.action}"

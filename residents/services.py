@@ -24,12 +24,15 @@ from grids.models import Area, AreaLevel, GridStaff, Patrol
 from residents import pii
 from residents.models import (
     Building,
+    ChangeAction,
     House,
     IncidentParty,
     KeyGroup,
     KeyPerson,
     Organisation,
     Person,
+    RecordChange,
+    RecordKind,
     Residence,
     RiskLevel,
     RiskLevelChange,
@@ -103,6 +106,35 @@ def person_fields(data: PersonInput) -> dict:
     }
 
 
+def record_change(
+    *, kind: str, record, action: str, actor, changed_fields: list[str] | None = None
+) -> RecordChange:
+    """Append one row to the register's history (callers are the services below, inside
+    their transaction)."""
+    return RecordChange.objects.create(
+        kind=kind,
+        record_id=record.pk,
+        grid_id=record.grid_id,
+        actor=actor,
+        action=action,
+        changed_fields=changed_fields or [],
+    )
+
+
+def _person_changes(person: Person, values: dict) -> list[str]:
+    """Names of the fields `values` changes (sealed fields by their keyed hash, so a
+    re-encryption of the same number is no change; values are never recorded)."""
+    changed = []
+    for name, value in values.items():
+        if name.endswith(("_enc", "_masked")):
+            continue
+        current = getattr(person, f"{name}_id" if name == "grid" else name)
+        new = value.pk if name == "grid" else value
+        if current != new:
+            changed.append(name.removesuffix("_hash"))
+    return changed
+
+
 def _check_grid(grid: Area, actor) -> None:
     if grid.level != AreaLevel.GRID:
         raise ValidationError({"grid": _("Choose a grid.")})
@@ -122,12 +154,14 @@ def person_create(*, data: PersonInput, actor=None) -> Person:
         raise ValidationError({"id_number": _("A person with this identity number exists.")})
     try:
         with transaction.atomic():
-            return Person.objects.create(**values)
+            person = Person.objects.create(**values)
     except IntegrityError as exc:
         # Two clerks entering the same person at once: the unique index decides.
         raise ValidationError(
             {"id_number": _("A person with this identity number exists.")}
         ) from exc
+    record_change(kind=RecordKind.PERSON, record=person, action=ChangeAction.CREATED, actor=actor)
+    return person
 
 
 @transaction.atomic
@@ -135,6 +169,8 @@ def person_update(*, person: Person, data: PersonInput, actor) -> Person:
     """Change a person's record; the identity number and phone are resealed when given.
 
     An empty identity number or phone in `data` keeps the stored one (forms never show it).
+    The change is appended to the history with the names of the fields changed (nothing is
+    appended when nothing changed).
     """
     _check_grid(data.grid, actor)
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -149,9 +185,18 @@ def person_update(*, person: Person, data: PersonInput, actor) -> Person:
         .exists()
     ):
         raise ValidationError({"id_number": _("A person with this identity number exists.")})
+    changed = _person_changes(person, values)
     for name, value in values.items():
         setattr(person, name, value)
     person.save()
+    if changed:
+        record_change(
+            kind=RecordKind.PERSON,
+            record=person,
+            action=ChangeAction.UPDATED,
+            actor=actor,
+            changed_fields=changed,
+        )
     return person
 
 
@@ -164,13 +209,16 @@ def building_create(
     )
 
 
+@transaction.atomic
 def house_create(
     *, building: Building, room: str, unit_no: str = "", actor=None, **fields
 ) -> House:
     _check_grid(building.grid, actor)
-    return House.objects.create(
+    house = House.objects.create(
         building=building, grid_id=building.grid_id, room=room, unit_no=unit_no, **fields
     )
+    record_change(kind=RecordKind.HOUSE, record=house, action=ChangeAction.CREATED, actor=actor)
+    return house
 
 
 @transaction.atomic
@@ -197,18 +245,20 @@ def house_register(
         building = Building.objects.create(grid=grid, name=building_name.strip(), location=point)
     if House.objects.filter(building=building, unit_no=unit_no, room=room).exists():
         raise DomainError(_("This house is registered already."), code="duplicate")
-    return House.objects.create(building=building, grid=grid, unit_no=unit_no, room=room, **fields)
+    house = House.objects.create(building=building, grid=grid, unit_no=unit_no, room=room, **fields)
+    record_change(kind=RecordKind.HOUSE, record=house, action=ChangeAction.CREATED, actor=actor)
+    return house
 
 
 @transaction.atomic
 def residence_start(
-    *, person: Person, house: House, relation: str, since: date | None = None
+    *, person: Person, house: House, relation: str, since: date | None = None, actor=None
 ) -> Residence:
     """Record that a person lives in a house from `since` (today by default).
 
     The person's grid follows their home: when the house lies in another grid, the person
     and their current key-person records move to it (so the new grid's worker sees them and
-    owes the visits).
+    owes the visits), and the move is appended to the person's history.
     """
     since = since or timezone.localdate()
     if Residence.objects.filter(person=person, house=house, until__isnull=True).exists():
@@ -225,6 +275,13 @@ def residence_start(
             grid_id=house.grid_id, responsible_id=worker_id, updated_at=timezone.now()
         )
         person.grid_id = house.grid_id
+        record_change(
+            kind=RecordKind.PERSON,
+            record=person,
+            action=ChangeAction.MOVED,
+            actor=actor,
+            changed_fields=["grid"],
+        )
     return residence
 
 
@@ -238,16 +295,24 @@ def residence_end(*, residence: Residence, until: date | None = None) -> Residen
     return residence
 
 
+@transaction.atomic
 def organisation_create(*, grid: Area, name: str, phone: str = "", actor=None, **fields):
     _check_grid(grid, actor)
     phone = pii.phone_validate(phone)
-    return Organisation.objects.create(
+    organisation = Organisation.objects.create(
         grid=grid,
         name=name,
         phone_enc=crypto.encrypt(phone),
         phone_masked=pii.phone_mask(phone),
         **fields,
     )
+    record_change(
+        kind=RecordKind.ORGANISATION,
+        record=organisation,
+        action=ChangeAction.CREATED,
+        actor=actor,
+    )
+    return organisation
 
 
 def _sensitive_split(group: KeyGroup, details: dict) -> tuple[dict, dict]:

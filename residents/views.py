@@ -237,7 +237,10 @@ def person_new(request):
                 person = services.person_create(data=data, actor=request.user)
                 if house is not None:
                     services.residence_start(
-                        person=person, house=house, relation=d["relation"] or "family"
+                        person=person,
+                        house=house,
+                        relation=d["relation"] or "family",
+                        actor=request.user,
                     )
         except ValidationError as exc:
             _form_errors(form, exc)

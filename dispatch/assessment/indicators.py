@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Assignment
 from dispatch.workflow import State
-from grids.models import GridStaff, Patrol, StaffRole
+from grids.models import Patrol
 from incidents.models import Channel, Incident, IncidentEvent, Rating
-from residents.models import House, KeyPerson, Person, Visit
+from residents.models import ChangeAction, KeyPerson, RecordChange, Visit
 
 from .models import SubjectKind
 
@@ -67,6 +67,8 @@ def month_of(day: date) -> Month:
 EVENT, ASSIGNMENT, INCIDENT = "event", "assignment", "incident"
 # Field work (issue 6): patrols, visits, key persons' visit duty.
 PATROL, VISIT, KEY_PERSON = "patrol", "visit", "key_person"
+# The register's history (people, houses, organisations): who created or changed a record.
+RECORD = "record"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ GRID_KEY = {
     PATROL: _lookup("grid_id"),
     VISIT: _lookup("grid_id"),
     KEY_PERSON: _lookup("grid_id"),
+    RECORD: _lookup("grid_id"),
 }
 GRID_PATH = {EVENT: "incident__grid__path", ASSIGNMENT: "incident__grid__path"}
 GRID_PATH[INCIDENT] = "grid__path"
@@ -103,6 +106,7 @@ MODEL = {
     PATROL: Patrol,
     VISIT: Visit,
     KEY_PERSON: KeyPerson,
+    RECORD: RecordChange,
 }
 
 
@@ -215,40 +219,61 @@ def _required_visits(m: Month):
     return Ceil(Value(float(days)) / Cast(F("visit_interval_days"), FloatField()))
 
 
-# Records (people and houses) carry no author: they are the grid's, and count for the
-# grid's current workers (a record of a grid with two workers counts for both).
-RECORD_MODELS = (Person, House)
+# Records: the register's history (`residents.RecordChange`), appended by the services that
+# create and change people, houses and organisations. A record counts for whoever created or
+# changed it, and for the areas of its grid at the time of the change.
 CORRECTION_AFTER = timedelta(days=1)
+_RECORD_KEY = {WORKER: "actor_id", AREA: "grid_id"}  # literal column names, not input
 
 
-def _records(condition: Callable[[Month], Q]) -> Callable[[Month, str], dict[int, int]]:
-    def count(month: Month, kind: str) -> dict[int, int]:
-        per_grid: dict[int, int] = {}
-        for model in RECORD_MODELS:
-            rows = (
-                model.objects.filter(condition(month))
-                .values("grid_id")
-                .annotate(n=Count("pk"))
-                .order_by()
-            )
-            for row in rows:
-                per_grid[row["grid_id"]] = per_grid.get(row["grid_id"], 0) + row["n"]
-        if kind == AREA:
-            return per_grid
-        out: dict[int, int] = {}
-        for grid_id, user_id in GridStaff.objects.filter(
-            role=StaffRole.WORKER, until__isnull=True, grid_id__in=list(per_grid)
-        ).values_list("grid_id", "user_id"):
-            out[user_id] = out.get(user_id, 0) + per_grid[grid_id]
-        return out
-
-    return count
+def _record_sql(month: Month, kind: str, sql: str, params: list) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(key=_RECORD_KEY[kind]), params)
+        return {k: n for k, n in cursor.fetchall() if k is not None}
 
 
-def _created(m: Month) -> Q:
-    return Q(created_at__gte=m.start, created_at__lt=m.end)
+def _records_updated(month: Month, kind: str) -> dict[int, int]:
+    """Distinct records changed (updated or moved) in the month, per actor or grid."""
+    return _record_sql(
+        month,
+        kind,
+        """
+        SELECT {key}, count(DISTINCT (kind, record_id)) FROM residents_recordchange
+        WHERE action IN (%s, %s) AND at >= %s AND at < %s
+        GROUP BY {key}
+        """,
+        [ChangeAction.UPDATED, ChangeAction.MOVED, month.start, month.end],
+    )
 
 
+def _records_kept(month: Month, kind: str) -> dict[int, int]:
+    """Records created in the month that nobody corrected by the month's end: no `updated`
+    change to the record later than one day after its creation."""
+    return _record_sql(
+        month,
+        kind,
+        """
+        SELECT c.{key}, count(*) FROM residents_recordchange c
+        WHERE c.action = %s AND c.at >= %s AND c.at < %s
+          AND NOT EXISTS (
+            SELECT 1 FROM residents_recordchange u
+            WHERE u.kind = c.kind AND u.record_id = c.record_id AND u.action = %s
+              AND u.at > c.at + %s AND u.at < %s
+          )
+        GROUP BY c.{key}
+        """,
+        [
+            ChangeAction.CREATED,
+            month.start,
+            month.end,
+            ChangeAction.UPDATED,
+            CORRECTION_AFTER,
+            month.end,
+        ],
+    )
+
+
+_recorder = lambda: _lookup("actor_id")  # noqa: E731
 _visitor = lambda: _lookup("visitor_id")  # noqa: E731
 _patroller = lambda: _lookup("worker_id")  # noqa: E731
 
@@ -530,40 +555,39 @@ COUNTERS: dict[str, Counter] = {
             "records_created",
             _("Records created"),
             _(
-                "People and houses recorded in the month in the worker's grids (records have "
-                "no author: they count for the grid's current workers)."
+                "People, houses and organisations the worker entered into the register in the "
+                "month (by form, phone or import), from the register's history."
             ),
-            INCIDENT,
-            lambda m: Q(pk__in=[]),
-            {WORKER: _reporter},
-            custom=_records(_created),
+            RECORD,
+            lambda m: Q(action=ChangeAction.CREATED, at__gte=m.start, at__lt=m.end),
+            {WORKER: _recorder},
             is_case=False,
         ),
         Counter(
             "records_updated",
             _("Records updated"),
-            _("People and houses recorded before the month and changed in it, in the grids."),
-            INCIDENT,
-            lambda m: Q(pk__in=[]),
-            {WORKER: _reporter},
-            custom=_records(
-                lambda m: Q(created_at__lt=m.start, updated_at__gte=m.start, updated_at__lt=m.end)
+            _(
+                "Distinct records (whenever created) the worker changed or moved to another "
+                "grid in the month; a record changed several times counts once."
             ),
+            RECORD,
+            lambda m: Q(pk__in=[]),
+            {WORKER: _recorder},
+            custom=_records_updated,
             is_case=False,
         ),
         Counter(
             "records_kept",
             _("Records right the first time"),
             _(
-                "Records created in the month that were not corrected afterwards (not changed "
-                "again more than a day after they were created)."
+                "Records the worker created in the month that nobody corrected by the month's "
+                "end (a correction is a change to the record's fields by anyone more than one "
+                "day after it was created; changes within the first day complete the entry)."
             ),
-            INCIDENT,
+            RECORD,
             lambda m: Q(pk__in=[]),
-            {WORKER: _reporter},
-            custom=_records(
-                lambda m: _created(m) & Q(updated_at__lte=F("created_at") + CORRECTION_AFTER)
-            ),
+            {WORKER: _recorder},
+            custom=_records_kept,
             is_case=False,
         ),
         # Areas: the cases of the area, whoever reported them.
@@ -667,7 +691,8 @@ RATES: dict[str, Rate] = {
             _("Record accuracy"),
             _(
                 "信息准确率: records right the first time ÷ records created (a record changed "
-                "again later counts as corrected)."
+                "by anyone more than a day after its creation, up to the month's end, counts "
+                "as corrected)."
             ),
             ("records_kept",),
             ("records_created",),

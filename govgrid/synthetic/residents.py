@@ -38,11 +38,15 @@ class ResidentScale:
     orgs_per_grid: tuple[int, int]
     visits: bool
     patrol_days: int
+    # Records were entered over the last `entered_days` days (their history's `created` rows,
+    # by the grid's worker); a share of the people were corrected a few days later.
+    entered_days: int = 60
+    corrected_share: float = 0.0
 
 
 RESIDENT_SCALES = {
     # ~60 grids × 4 buildings × 6 houses × 2.3 people ≈ 3,300 people.
-    "demo": ResidentScale((3, 5), (4, 8), (1, 4), 0.02, 0.03, (2, 5), True, 7),
+    "demo": ResidentScale((3, 5), (4, 8), (1, 4), 0.02, 0.03, (2, 5), True, 7, 60, 0.08),
     # 16,274 grids × 62 ≈ 1,010,000 people.
     "wuhan": ResidentScale((3, 5), (6, 10), (2, 3), 0.01, 0.01, (1, 3), False, 0),
 }
@@ -110,8 +114,14 @@ class _Ids:
 
 
 class _Builder:
-    def __init__(self, scale: ResidentScale, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self, scale: ResidentScale, rng: random.Random, now: datetime, seed: int = 0
+    ) -> None:
         self.scale, self.rng, self.now = scale, rng, now
+        # Entry dates and corrections draw from their own generator, so the records
+        # themselves stay those of the main one.
+        self.dates = random.Random(seed * 7919 + 7)
+        self.worker_id: int | None = None
         self.today = timezone.localdate(now)
         self.ids = {
             t: _Ids(t)
@@ -129,6 +139,15 @@ class _Builder:
         self.rows: dict[str, list[tuple]] = {}
         self.counts: dict[str, int] = {}
 
+    def entered(self) -> datetime:
+        """When a building's records were entered: some moment of the last days."""
+        return self.now - timedelta(seconds=self.dates.randint(0, self.scale.entered_days * 86400))
+
+    def history(self, kind: str, pk: int, grid_id: int, at: datetime, action: str = "created"):
+        """A row of the register's history by the grid's worker (residents.RecordChange)."""
+        fields = json.dumps(["phone"] if action == "updated" else [])
+        self.add("residents_recordchange", (kind, pk, grid_id, self.worker_id, action, fields, at))
+
     def add(self, table: str, row: tuple) -> None:
         self.rows.setdefault(table, []).append(row)
         self.counts[table] = self.counts.get(table, 0) + 1
@@ -142,18 +161,24 @@ class _Builder:
                 self.used.add(first17)
                 return first17 + pii.id_check_char(first17)
 
-    def person(self, grid, region: str) -> tuple[int, str]:
+    def person(self, grid, region: str, at: datetime) -> tuple[int, str]:
         pk = self.ids["residents_person"].take()
         number = self.id_number(region)
         phone = names.phone_number(self.rng)
         name = names.person_name(self.rng)
         gender = "m" if int(number[16]) % 2 else "f"
+        self.history("person", pk, grid.pk, at)
+        changed = at
+        if self.dates.random() < self.scale.corrected_share:
+            # The phone corrected by the worker some days after entry.
+            changed = min(at + timedelta(days=self.dates.randint(2, 20)), self.now)
+            self.history("person", pk, grid.pk, changed, "updated")
         self.add(
             "residents_person",
             (
                 pk,
-                self.now,
-                self.now,
+                at,
+                changed,
                 grid.pk,
                 name,
                 gender,
@@ -179,8 +204,10 @@ class _Builder:
         centre = grid.boundary.centroid if grid.boundary else Point(114.3, 30.6)
         region = grid.code[:6]
         extent = grid.boundary.extent if grid.boundary else (0, 0, 0, 0)
+        self.worker_id = workers.get(grid.pk)
         for b in range(rng.randint(*s.buildings_per_grid)):
             bpk = self.ids["residents_building"].take()
+            entered = self.entered()
             x = rng.uniform(extent[0], extent[2]) if grid.boundary else centre.x
             y = rng.uniform(extent[1], extent[3]) if grid.boundary else centre.y
             point = Point(x, y, srid=4326)
@@ -202,12 +229,13 @@ class _Builder:
             for h in range(rng.randint(*s.houses_per_building)):
                 hpk = self.ids["residents_house"].take()
                 use = rng.choice(USES)
+                self.history("house", hpk, grid.pk, entered)
                 self.add(
                     "residents_house",
                     (
                         hpk,
-                        self.now,
-                        self.now,
+                        entered,
+                        entered,
                         bpk,
                         grid.pk,
                         str(1 + h % 3),
@@ -224,7 +252,7 @@ class _Builder:
                 if use in ("vacant", "commercial"):
                     continue
                 for n in range(rng.randint(*s.people_per_house)):
-                    ppk, _name = self.person(grid, region)
+                    ppk, _name = self.person(grid, region, entered)
                     self.add(
                         "residents_residence",
                         (
@@ -246,12 +274,15 @@ class _Builder:
         for _ in range(rng.randint(*s.orgs_per_grid)):
             key = rng.random() < 0.4
             phone = names.phone_number(rng)
+            opk = self.ids["residents_organisation"].take()
+            entered = self.entered()
+            self.history("organisation", opk, grid.pk, entered)
             self.add(
                 "residents_organisation",
                 (
-                    self.ids["residents_organisation"].take(),
-                    self.now,
-                    self.now,
+                    opk,
+                    entered,
+                    entered,
                     grid.pk,
                     names.place_name(rng, set(), "网吧" if key else "商行"),
                     rng.choice(ORG_KINDS),
@@ -402,6 +433,16 @@ COLUMNS = {
         "last_visit_at",
         "next_visit_due",
     ],
+    # No id: the table's sequence numbers the rows.
+    "residents_recordchange": [
+        "kind",
+        "record_id",
+        "grid_id",
+        "actor_id",
+        "action",
+        "changed_fields",
+        "at",
+    ],
 }
 
 
@@ -432,7 +473,7 @@ def build_residents(
         )
     )
     grids = list(Area.objects.grids().only("pk", "code", "name", "boundary").order_by("code"))
-    builder = _Builder(scale, rng, now)
+    builder = _Builder(scale, rng, now, seed)
     for start in progress(range(0, len(grids), chunk), "residents", -(-len(grids) // chunk)):
         with transaction.atomic():
             for grid in grids[start : start + chunk]:
@@ -444,6 +485,7 @@ def build_residents(
         "people": builder.counts.get("residents_person", 0),
         "key persons": builder.counts.get("residents_keyperson", 0),
         "organisations": builder.counts.get("residents_organisation", 0),
+        "record changes": builder.counts.get("residents_recordchange", 0),
     }
     if scale.visits:
         counts["visits"] = _visits(builder, rng, now)

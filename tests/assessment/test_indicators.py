@@ -65,10 +65,9 @@ def test_unit_figures_of_the_hand_built_month(september, django_assert_num_queri
 
 
 def test_worker_figures(september, django_assert_num_queries):
-    # Reports; patrols; visits; visit duty; days with the patrol target met; records created,
-    # updated and kept (people and houses each; the grids' workers are looked up only when
-    # there are records, and this month has none).
-    with django_assert_num_queries(11):
+    # Reports; patrols; visits; visit duty; days with the patrol target met; the register's
+    # history: records created, records updated, records kept.
+    with django_assert_num_queries(8):
         counts = indicators.count_month(SEPTEMBER, WORKER)
     row = counts[september.worker.pk]
     # A, B, C, D, F, G, H reported in September (E in August, I in October).
@@ -93,8 +92,8 @@ def test_reporting_timeliness_counts_reports_received_within_a_day(september):
 
 def test_area_figures_add_up_the_tree(september, city, django_assert_num_queries):
     # Per grid: events, assignments, incidents, patrols, visits, visit duty, patrol days,
-    # records (people and houses, three counts); then the parent links of the tree.
-    with django_assert_num_queries(14):
+    # the register's history (created, updated, kept); then the parent links of the tree.
+    with django_assert_num_queries(11):
         counts = indicators.count_month(SEPTEMBER, AREA)
     grid, community, street = city.grids[0], city.communities[0], city.streets[0]
     for area in (grid, community, street, city.district, city.city):
