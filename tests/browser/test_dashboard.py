@@ -50,9 +50,19 @@ def test_street_centre_works_the_map(open_page, demo_city):
 
     page = open_page(WIDE)
     login(page, "street")
+    tiles = []
+    page.on(
+        "response",
+        lambda r: tiles.append(r) if "/api/tiles/areas/" in r.url and r.ok else None,
+    )
     with page.expect_response(re.compile(r"/api/dashboard/incidents/")) as first:
         page.goto(page.base + "/dispatch/dashboard/")
     expect(page.locator("#dash-map[data-loaded='1']")).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    # The outlines drawn are the street's own (it, its communities, its grids), and only those.
+    outlined = {f["properties"]["code"] for r in tiles for f in r.json()["features"]}
+    own = set(Area.objects.subtree_of(street).values_list("code", flat=True))
+    assert outlined and outlined <= own
     drawn = {f["id"] for f in json.loads(first.value.text())["features"]}
     assert drawn == {i.pk for i in ours}
     for incident in ours:
