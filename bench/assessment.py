@@ -61,14 +61,14 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
 
     setup_django()
-    from datetime import date, timedelta
+    from datetime import date
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from dispatch.assessment import services
-    from dispatch.assessment.indicators import Month
+    from dispatch.assessment.indicators import Month, month_of
     from dispatch.assessment.models import AssessmentRun, RunStatus
     from dispatch.assessment.seed import seed_default
     from govgrid.accounts.models import Role, Unit, User
@@ -81,7 +81,7 @@ def main(argv: list[str]) -> None:
     if args.month:
         first = date.fromisoformat(args.month + "-01")
     else:
-        first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+        first = month_of(timezone.localdate()).previous().first
     month = Month(first)
     AssessmentRun.objects.filter(month=first).delete()
     with connection.cursor() as cursor:

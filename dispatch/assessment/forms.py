@@ -1,18 +1,20 @@
 """Forms of the assessment pages: shape only; the services hold the rules."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .indicators import month_of
+
 
 def _recent_months(count: int = 24) -> list[tuple[str, str]]:
-    first = timezone.localdate().replace(day=1)
+    month = month_of(timezone.localdate())
     out = []
     for _i in range(count):
-        first = (first - timedelta(days=1)).replace(day=1)
-        out.append((first.isoformat(), first.strftime("%Y-%m")))
+        month = month.previous()
+        out.append((month.first.isoformat(), month.first.strftime("%Y-%m")))
     return out
 
 

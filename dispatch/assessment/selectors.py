@@ -202,14 +202,14 @@ def result_adjustments(*, run: AssessmentRun, result: AssessmentResult) -> list:
 def result_trend(*, user, run: AssessmentRun, result: AssessmentResult) -> list[dict]:
     """Score and rank of the subject in this scheme over the 12 months up to this run's:
     published versions, plus this run itself when it is a draft an admin is looking at."""
-    first = run.month
+    first = Month(run.month)
     for _i in range(11):
-        first = Month(first).previous().first
+        first = first.previous()
     rows = (
         AssessmentResult.objects.filter(
             scheme_id=result.scheme_id,
             subject_key=result.subject_key,
-            run__month__gte=first,
+            run__month__gte=first.first,
             run__month__lte=run.month,
         )
         .filter(Q(run__status=RunStatus.PUBLISHED) | Q(run=run))

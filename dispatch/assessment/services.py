@@ -29,7 +29,7 @@ from govgrid.lib.errors import DomainError
 from grids.models import Area, AreaLevel, GridStaff, StaffRole
 
 from . import indicators
-from .indicators import AREA, UNIT, VOLUME, WORKER, Month
+from .indicators import AREA, UNIT, VOLUME, WORKER, Month, month_of
 from .models import (
     AssessmentAdjustment,
     AssessmentResult,
@@ -48,10 +48,6 @@ OPEN = (RunStatus.COMPUTING, RunStatus.DRAFT, RunStatus.FAILED)
 STALE_COMPUTING = timedelta(minutes=30)
 
 
-def _month_first(month: date) -> date:
-    return month.replace(day=1)
-
-
 @transaction.atomic
 def assessment_month_request(
     *, month: date, actor=None, reason: str = "", now: datetime | None = None
@@ -66,7 +62,7 @@ def assessment_month_request(
     task has been silent for STALE_COMPUTING), or a correction without a reason. Queues the
     computation after commit.
     """
-    month = _month_first(month)
+    month = month_of(month).first
     today = timezone.localdate(now) if now else timezone.localdate()
     if month >= today.replace(day=1):
         raise DomainError(_("Only a month that has ended can be assessed."), code="month")
@@ -124,7 +120,7 @@ def assessment_month_request(
 def assessment_month_close(*, today: date | None = None) -> AssessmentRun | None:
     """The 1st of the month: ask for last month's draft unless the month has a run already."""
     today = today or timezone.localdate()
-    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month = month_of(today).previous().first
     if AssessmentRun.objects.filter(month=month).exists():
         return None
     try:
