@@ -162,14 +162,6 @@ def key_person_list_for_user(*, user, group=None, overdue_only: bool = False, mi
     )
 
 
-def visit_list_for_user(*, user, limit: int = 50) -> QuerySet:
-    from residents.models import Visit
-
-    return scoped(user, Visit.objects.select_related("person", "house__building", "visitor"))[
-        :limit
-    ]
-
-
 def incidents_naming(*, user, person=None, house=None, organisation=None) -> list:
     """Incidents that name this person, house or organisation, within the user's scope."""
     from incidents.models import Incident
