@@ -487,28 +487,6 @@ def key_person_reveal(*, key_person: KeyPerson, actor, request: HttpRequest | No
     return json.loads(raw) if raw else {}
 
 
-def incident_parties_add(*, incident, actor, people=(), houses=(), organisations=()) -> int:
-    """Name residents, houses and organisations as parties of an incident (in the actor's
-    scope); returns how many links were added."""
-    rows = []
-    for model, attr, objs in (
-        (Person, "person", people),
-        (House, "house", houses),
-        (Organisation, "organisation", organisations),
-    ):
-        ids = [o.pk for o in objs]
-        if not ids:
-            continue
-        visible = set(
-            scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list("pk", flat=True)
-        )
-        if visible != set(ids):
-            raise PermissionDenied
-        rows += [IncidentParty(incident=incident, **{f"{attr}_id": pk}) for pk in ids]
-    IncidentParty.objects.bulk_create(rows)
-    return len(rows)
-
-
 def pii_rotate(*, batch: int = 2000, progress=None) -> int:
     """Re-encrypt every sealed value under the first key and recompute the keyed hashes.
 
@@ -550,14 +528,19 @@ def pii_rotate(*, batch: int = 2000, progress=None) -> int:
 
 
 def report_parties_record(*, incident, actor, parties: list[tuple[str, object]]) -> int:
-    """Name the parties chosen on a report form (already scoped by the selector)."""
-    groups: dict[str, list] = {"person": [], "house": [], "organisation": []}
-    for kind, obj in parties:
-        groups[kind].append(obj)
-    return incident_parties_add(
-        incident=incident,
-        actor=actor,
-        people=groups["person"],
-        houses=groups["house"],
-        organisations=groups["organisation"],
-    )
+    """Name residents, houses and organisations as parties of an incident: the (kind, record)
+    pairs a report form chose (`selectors.report_parties_from`). Every record must lie in the
+    actor's scope; returns how many links were added."""
+    rows = []
+    for kind, model in (("person", Person), ("house", House), ("organisation", Organisation)):
+        ids = {obj.pk for k, obj in parties if k == kind}
+        if not ids:
+            continue
+        visible = set(
+            scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list("pk", flat=True)
+        )
+        if visible != ids:
+            raise PermissionDenied
+        rows += [IncidentParty(incident=incident, **{f"{kind}_id": pk}) for pk in sorted(ids)]
+    IncidentParty.objects.bulk_create(rows)
+    return len(rows)
