@@ -735,9 +735,14 @@ def codes_for(kind: str) -> list[str]:
     )
 
 
+def spec_of(code: str) -> Counter | Rate | Total | None:
+    """The counter, rate or total an indicator code names."""
+    return COUNTERS.get(code) or RATES.get(code) or TOTALS.get(code)
+
+
 def describe(code: str):
     """(label, definition) of any indicator code."""
-    spec = COUNTERS.get(code) or RATES.get(code) or TOTALS.get(code)
+    spec = spec_of(code)
     return (spec.label, spec.definition) if spec else (code, "")
 
 

@@ -163,7 +163,7 @@ def figures_of(result: AssessmentResult) -> list[Figure]:
     for code in [*RATES, *TOTALS, *COUNTERS]:
         if code not in result.figures:
             continue
-        spec = COUNTERS.get(code) or RATES.get(code) or TOTALS.get(code)
+        spec = indicators.spec_of(code)
         value = result.figures[code]
         out.append(
             Figure(
@@ -199,7 +199,7 @@ def result_adjustments(*, run: AssessmentRun, result: AssessmentResult) -> list:
     )
 
 
-def result_trend(*, user, run: AssessmentRun, result: AssessmentResult) -> list[dict]:
+def result_trend(*, run: AssessmentRun, result: AssessmentResult) -> list[dict]:
     """Score and rank of the subject in this scheme over the 12 months up to this run's:
     published versions, plus this run itself when it is a draft an admin is looking at."""
     first = Month(run.month)

@@ -160,7 +160,7 @@ def result_detail(request, pk: int, result_id: int):
             "scheme": selectors.scheme_of(run, result.scheme_id),
             "figures": selectors.figures_of(result),
             "adjustments": selectors.result_adjustments(run=run, result=result),
-            "trend": selectors.result_trend(user=request.user, run=run, result=result),
+            "trend": selectors.result_trend(run=run, result=result),
             "can_adjust": selectors.can_manage(request.user) and run.status == RunStatus.DRAFT,
             "form": AdjustForm(),
         },
