@@ -74,7 +74,7 @@ def person_search_for_user(*, user, query: str = "", grid=None, limit: int = 50)
     if query:
         number = pii.id_normalise(query)
         if len(number) == 18 and number[:17].isdigit():
-            qs = qs.filter(id_number_hash=crypto.blind_index(number))
+            qs = qs.with_id_number(number)
         elif query.isdigit() and len(query) >= 7:
             qs = qs.filter(phone_hash=crypto.blind_index(pii.phone_normalise(query)))
         else:
