@@ -167,22 +167,14 @@ def main(argv: list[str]) -> None:
 
     # Counters and charts: computed once per scope and minute (cold), then shared by every
     # screen of that scope through Redis (warm).
-    from django.core.cache import cache
-
-    from dispatch.dashboard_api import shared_cache_key
-
-    def forget_shared():
-        client = cache._cache.get_client(None, write=True)
-        keys = list(client.scan_iter(match=cache.make_key(shared_cache_key("*"))))
-        if keys:
-            client.delete(*keys)
+    from dispatch.dashboard_api import shared_cache_forget
 
     class Cold:
         def __init__(self, client):
             self.client = client
 
         def get(self, url, **headers):
-            forget_shared()
+            shared_cache_forget()
             return self.client.get(url, **headers)
 
     for name, client, reps in (

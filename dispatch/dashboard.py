@@ -18,7 +18,7 @@ deferred trigger moves when any incident row commits (migration incidents 0004).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.gis.db.models import Extent
@@ -27,11 +27,12 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dispatch.workflow import OPEN_STATES, STATE_LABELS, STATES, State
 from govgrid.accounts.models import DASHBOARD_ROLES
 from govgrid.accounts.scoping import scope_queryset
+from govgrid.lib.geojson import feature, feature_collection
 from grids.models import PATH_SEPARATOR, Area
 from grids.selectors import area_list_for_user, area_roots_for_user
 from incidents.models import Category, Channel, Incident, Rating, WarningLevel
@@ -41,7 +42,15 @@ POINT_LIMIT = 2000
 # Size of a server-side cluster cell in screen pixels (256-pixel web-mercator tiles).
 CLUSTER_CELL_PX = 64
 NO_WARNING = "none"
-WINDOWS = {"today": 0, "7d": 7, "30d": 30, "90d": 90, "all": None}
+# The "reported within" filter: its values, the days before today they reach back (None:
+# no limit) and their labels, in the order the page lists them.
+WINDOWS = {
+    "all": (None, gettext_lazy("Any time")),
+    "today": (0, gettext_lazy("Today")),
+    "7d": (7, gettext_lazy("Last 7 days")),
+    "30d": (30, gettext_lazy("Last 30 days")),
+    "90d": (90, gettext_lazy("Last 90 days")),
+}
 CHART_DAYS = 30
 # How often an open dashboard asks whether anything changed (conditional requests).
 POLL_SECONDS = 5
@@ -58,7 +67,6 @@ class DashboardFilters:
     window: str = "all"
     area: Area | None = None
     include_closed: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def dashboard_allowed(user) -> bool:
@@ -101,19 +109,13 @@ def dashboard_page_context(*, user) -> dict:
         "channel_choices": Channel.choices,
         "colour_choices": [(NO_WARNING, WarningLevel.NONE.label)]
         + [(v, label) for v, label in WarningLevel.choices if v],
-        "window_choices": [
-            ("all", _("Any time")),
-            ("today", _("Today")),
-            ("7d", _("Last 7 days")),
-            ("30d", _("Last 30 days")),
-            ("90d", _("Last 90 days")),
-        ],
+        "window_choices": [(value, label) for value, (_days, label) in WINDOWS.items()],
         "dashboard_config": {
             "bbox": list(extent) if extent else None,
             "rootCodes": [a.code for a in roots],
             "rootLevel": min((a.level for a in roots), default=1),
             "pollSeconds": POLL_SECONDS,
-            "pointLimit": POINT_LIMIT,
+            "keyRank": [str(k) for k in _KEY_RANK],
         },
     }
 
@@ -127,13 +129,16 @@ def incident_change_version() -> int:
         return int(cursor.fetchone()[0])
 
 
+def _midnight(moment: datetime) -> datetime:
+    """The start of `moment`'s day in the deployment's time zone (Asia/Shanghai)."""
+    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def window_start(window: str, now: datetime | None = None) -> datetime | None:
-    days = WINDOWS[window]
+    days = WINDOWS[window][0]
     if days is None:
         return None
-    now = timezone.localtime(now or timezone.now())
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start - timedelta(days=days)
+    return _midnight(now or timezone.now()) - timedelta(days=days)
 
 
 def dashboard_incidents(*, user, filters: DashboardFilters) -> QuerySet[Incident]:
@@ -202,12 +207,6 @@ def cluster_cell_degrees(zoom: int) -> float:
     return 360.0 / (256 * 2**zoom) * CLUSTER_CELL_PX
 
 
-def _json_rows(sql: str, params) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
-
-
 def map_incidents_geojson(
     *, user, filters: DashboardFilters, bbox: tuple[float, float, float, float], zoom: int
 ) -> str:
@@ -226,20 +225,22 @@ def map_incidents_geojson(
         : POINT_LIMIT + 1
     ]
     sql, params = points.query.sql_with_params()
-    body = _json_rows(
-        f"""
-        SELECT CASE WHEN count(*) > %s THEN NULL ELSE
-          '{{"type":"FeatureCollection","clustered":false,"features":'
-          || coalesce(json_agg(json_build_object(
-               'type', 'Feature', 'id', t.id,
-               'geometry', ST_AsGeoJSON(t.m_geom, 6)::json,
-               'properties', json_build_object(
-                 'number', t.number, 'state', t.state, 'key', t.m_key,
-                 'category', t.m_category, 'urgent', t.urgency = 'urgent')
-             ))::text, '[]') || '}}' END
-        FROM ({sql}) AS t
-        """,
-        (POINT_LIMIT, *params),
+    body = feature_collection(
+        sql,
+        params,
+        members={"clustered": False},
+        at_most=POINT_LIMIT,
+        feature=feature(
+            id="t.id",
+            geometry="ST_AsGeoJSON(t.m_geom, 6)::json",
+            properties={
+                "number": "t.number",
+                "state": "t.state",
+                "key": "t.m_key",
+                "category": "t.m_category",
+                "urgent": "t.urgency = 'urgent'",
+            },
+        ),
     )
     if body is not None:
         return body
@@ -256,21 +257,18 @@ def map_incidents_geojson(
     sql, params = ranked.query.sql_with_params()
     keys = "ARRAY[" + ",".join(f"'{k}'" for k in _KEY_RANK) + "]"
     cell = cluster_cell_degrees(zoom)
-    return _json_rows(
+    return feature_collection(
         f"""
-        SELECT '{{"type":"FeatureCollection","clustered":true,"features":'
-          || coalesce(json_agg(json_build_object(
-               'type', 'Feature',
-               'geometry', ST_AsGeoJSON(c.centre, 6)::json,
-               'properties', json_build_object('count', c.n, 'key', ({keys})[c.worst + 1])
-             ))::text, '[]') || '}}'
-        FROM (
-          SELECT count(*) AS n, max(t.m_rank) AS worst, ST_Centroid(ST_Collect(t.m_geom)) AS centre
-          FROM ({sql}) AS t
-          GROUP BY ST_SnapToGrid(t.m_geom, %s, %s)
-        ) AS c
+        SELECT count(*) AS n, max(r.m_rank) AS worst, ST_Centroid(ST_Collect(r.m_geom)) AS centre
+        FROM ({sql}) AS r
+        GROUP BY ST_SnapToGrid(r.m_geom, %s, %s)
         """,
         (*params, cell, cell),
+        members={"clustered": True},
+        feature=feature(
+            geometry="ST_AsGeoJSON(t.centre, 6)::json",
+            properties={"count": "t.n", "key": f"({keys})[t.worst + 1]"},
+        ),
     )
 
 
@@ -291,20 +289,21 @@ def map_patrols_geojson(*, user, bbox: tuple[float, float, float, float]) -> str
         .values_list("id", "p_worker", "p_grid", "started_at", "distance_m", "p_track")
     )
     sql, params = qs.query.sql_with_params()
-    return _json_rows(
-        f"""
-        SELECT '{{"type":"FeatureCollection","features":'
-          || coalesce(json_agg(json_build_object(
-               'type', 'Feature', 'id', t.id,
-               'geometry', ST_AsGeoJSON(t.p_track, 6)::json,
-               'properties', json_build_object(
-                 'worker', t.p_worker, 'grid', t.p_grid, 'started_at', t.started_at,
-                 'distance_m', round(t.distance_m),
-                 'at', ST_AsGeoJSON(ST_EndPoint(t.p_track), 6)::json)
-             ))::text, '[]') || '}}'
-        FROM ({sql}) AS t WHERE t.p_track IS NOT NULL
-        """,
+    return feature_collection(
+        sql,
         params,
+        where="WHERE t.p_track IS NOT NULL",
+        feature=feature(
+            id="t.id",
+            geometry="ST_AsGeoJSON(t.p_track, 6)::json",
+            properties={
+                "worker": "t.p_worker",
+                "grid": "t.p_grid",
+                "started_at": "t.started_at",
+                "distance_m": "round(t.distance_m)",
+                "at": "ST_AsGeoJSON(ST_EndPoint(t.p_track), 6)::json",
+            },
+        ),
     )
 
 
@@ -330,8 +329,7 @@ def map_heat(
 def dashboard_counters(*, user, area: Area | None = None, now: datetime | None = None) -> dict:
     """The area's headline numbers in one aggregate query."""
     now = now or timezone.now()
-    local = timezone.localtime(now)
-    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = _midnight(now)
     month = today.replace(day=1)
     qs = dashboard_incidents(user=user, filters=DashboardFilters(area=area, include_closed=True))
     open_q = Q(state__in=OPEN_STATES)
@@ -364,10 +362,7 @@ def dashboard_charts(*, user, area: Area | None = None, now: datetime | None = N
     """Series for the charts: new and closed per day (30 days), open by category, overdue
     by lead unit. Four grouped queries."""
     now = now or timezone.now()
-    local = timezone.localtime(now)
-    first = (local - timedelta(days=CHART_DAYS - 1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    first = _midnight(now - timedelta(days=CHART_DAYS - 1))
     days = [(first + timedelta(days=i)).date() for i in range(CHART_DAYS)]
     base = dashboard_incidents(user=user, filters=DashboardFilters(area=area, include_closed=True))
     tz = timezone.get_current_timezone()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models import GeometryField
@@ -14,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from govgrid.accounts.scoping import scope_for, scope_queryset
+from govgrid.lib.geojson import feature, feature_collection
 from grids.models import CODE_LENGTH, PATH_SEPARATOR, Area, AreaLevel, GridStaff, StaffRole
 
 
@@ -179,14 +179,17 @@ def area_outlines_for_user(*, user, parent: Area, level: int, zoom: int = 14) ->
         )
         .values_list("code", "name", "level", "grid_type", "geojson")
     )
-    features = [
-        '{"type":"Feature","geometry":%s,"properties":%s}'
-        % (
-            geom,
-            json.dumps(
-                {"code": code, "name": name, "level": lv, "grid_type": gt}, ensure_ascii=False
-            ),
-        )
-        for code, name, lv, gt, geom in qs
-    ]
-    return '{"type":"FeatureCollection","features":[%s]}' % ",".join(features)
+    sql, params = qs.query.sql_with_params()
+    return feature_collection(
+        sql,
+        params,
+        feature=feature(
+            geometry="t.geojson::json",
+            properties={
+                "code": "t.code",
+                "name": "t.name",
+                "level": "t.level",
+                "grid_type": "t.grid_type",
+            },
+        ),
+    )

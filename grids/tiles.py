@@ -15,10 +15,10 @@ import math
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
-from django.db import connection
 from django.db.models import Func, Value
 
 from govgrid.accounts.scoping import scope_for
+from govgrid.lib.geojson import feature, feature_collection
 from grids.models import PATH_SEPARATOR, AreaLevel
 from grids.selectors import area_list_for_user, simplify_tolerance
 
@@ -81,17 +81,13 @@ def area_tile_for_user(*, user, z: int, x: int, y: int) -> str:
         .values_list("code", "name", "level", "geojson")
     )
     sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT '{{"type":"FeatureCollection","level":' || %s || ',"features":'
-              || coalesce(json_agg(json_build_object(
-                   'type', 'Feature', 'id', t.code, 'geometry', t.geojson::json,
-                   'properties', json_build_object('code', t.code, 'name', t.name,
-                                                   'level', t.level)))::text, '[]')
-              || '}}'
-            FROM ({sql}) AS t
-            """,
-            (level, *params),
-        )
-        return cursor.fetchone()[0]
+    return feature_collection(
+        sql,
+        params,
+        members={"level": level},
+        feature=feature(
+            id="t.code",
+            geometry="t.geojson::json",
+            properties={"code": "t.code", "name": "t.name", "level": "t.level"},
+        ),
+    )

@@ -111,13 +111,7 @@ def seeded_rows_back_after_flush(django_db_setup, django_db_blocker):
 def _fresh_dashboard_cache():
     """Dashboard answers shared through Redis are keyed by the incident change counter,
     which does not move in tests that roll back: forget them between tests."""
-    from django.core.cache import cache
+    from dispatch.dashboard_api import shared_cache_forget
 
-    from dispatch.dashboard_api import shared_cache_key
-
-    client = cache._cache.get_client(None, write=True)
-    pattern = cache.make_key(shared_cache_key("*"))
-    keys = list(client.scan_iter(match=pattern))
-    if keys:
-        client.delete(*keys)
+    shared_cache_forget()
     yield

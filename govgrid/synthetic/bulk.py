@@ -201,7 +201,7 @@ class Builder:
             return self.latest
         return moment
 
-    def start(self, grid: Grid, reported_at: datetime):
+    def start(self, grid: Grid):
         rng = self.rng
         category = rng.choice(self.categories)
         hotline = rng.random() < 0.15
@@ -217,7 +217,7 @@ class Builder:
     def incident(self, w: Writer, pk: int, grid: Grid, reported_at: datetime, final: str) -> None:
         """Write incident `pk` reported at `reported_at` and walked to `final` (a state)."""
         rng = self.rng
-        category, channel, owner, centre_user, reporter, lon, lat = self.start(grid, reported_at)
+        category, channel, owner, centre_user, reporter, lon, lat = self.start(grid)
         unit_kind = category.deadline_unit
         t = reported_at
         ev = w.event
@@ -260,117 +260,115 @@ class Builder:
             row["state"] = state
             row["updated_at"] = at
 
-        departments = self.cast.departments_for(grid)
-        if final == State.REPORTED or owner is None or centre_user is None:
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, t, row)
-            return
-        # Handled on the spot by the grid worker (about one case in ten).
-        if (
-            final in (State.CLOSED, State.HANDLED)
-            and channel == Channel.GRID_WORKER
-            and (rng.random() < 0.1)
-        ):
-            ev(pk, t, reporter, "self_handle", State.REPORTED, State.HANDLED, None)
-            row.update(self_handled=True, result="已现场劝导处理")
-            set_state(State.HANDLED, t)
-            phase("verify", t, category.verify_limit)
-            if final == State.CLOSED:
-                t = self.later(t, 1, 20)
-                self._close(w, pk, t, centre_user, owner, reporter, row)
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
-            return
+        def walk() -> None:
+            """Move the case along the loop to `final`, stopping early where it ends."""
+            nonlocal t
 
-        t = self.later(t, 0.1, 3)
-        ev(pk, t, centre_user, "accept", State.REPORTED, State.ACCEPTED, owner)
-        set_state(State.ACCEPTED, t)
-        if final == State.ACCEPTED or not departments:
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
-            return
-        if final == State.SUSPENDED:
-            t = self.later(t, 1, 24)
-            ev(pk, t, centre_user, "suspend", State.ACCEPTED, State.SUSPENDED, owner,
-               note="等待当事人返回")  # fmt: skip
-            set_state(State.SUSPENDED, t)
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
-            return
+            departments = self.cast.departments_for(grid)
+            if final == State.REPORTED or owner is None or centre_user is None:
+                return
+            # Handled on the spot by the grid worker (about one case in ten).
+            if (
+                final in (State.CLOSED, State.HANDLED)
+                and channel == Channel.GRID_WORKER
+                and (rng.random() < 0.1)
+            ):
+                ev(pk, t, reporter, "self_handle", State.REPORTED, State.HANDLED, None)
+                row.update(self_handled=True, result="已现场劝导处理")
+                set_state(State.HANDLED, t)
+                phase("verify", t, category.verify_limit)
+                if final == State.CLOSED:
+                    t = self.later(t, 1, 20)
+                    self._close(w, pk, t, centre_user, owner, reporter, row)
+                return
 
-        lead = rng.choice(departments)
-        handler = self.cast.member[lead]
-        t = self.later(t, 0.1, 2)
-        signin_deadline = phase("signin", t, category.signin_limit)
-        sent = {"co_units": [], "deadline": signin_deadline.isoformat(), "lead_unit": lead}
-        ev(pk, t, centre_user, "dispatch", State.ACCEPTED, State.DISPATCHED, owner, sent)
-        set_state(State.DISPATCHED, t)
-        row["lead_unit"] = lead
-        dispatched_at = t
-        if final == State.DISPATCHED:
-            w.assignments.append(
-                (t, t, pk, lead, "lead", None, "pending", False, signin_deadline, None, None)
-            )
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
-            return
-        if final == State.RETURNED or rng.random() < 0.05:
-            t = self.later(t, 1, 10)
-            ev(pk, t, handler, "return", State.DISPATCHED, State.RETURNED, lead, {"unit": lead},
-               note="不属于本单位职责")  # fmt: skip
-            w.assignments.append(
-                (dispatched_at, t, pk, lead, "lead", None, "returned", False, signin_deadline,
-                 None, t)
-            )  # fmt: skip
-            set_state(State.RETURNED, t)
-            clear_phase()
-            if final == State.RETURNED:
-                self._write(
-                    w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row
+            t = self.later(t, 0.1, 3)
+            ev(pk, t, centre_user, "accept", State.REPORTED, State.ACCEPTED, owner)
+            set_state(State.ACCEPTED, t)
+            if final == State.ACCEPTED or not departments:
+                return
+            if final == State.SUSPENDED:
+                t = self.later(t, 1, 24)
+                ev(pk, t, centre_user, "suspend", State.ACCEPTED, State.SUSPENDED, owner,
+                   note="等待当事人返回")  # fmt: skip
+                set_state(State.SUSPENDED, t)
+                return
+
+            lead = rng.choice(departments)
+            handler = self.cast.member[lead]
+            t = self.later(t, 0.1, 2)
+            signin_deadline = phase("signin", t, category.signin_limit)
+            sent = {"co_units": [], "deadline": signin_deadline.isoformat(), "lead_unit": lead}
+            ev(pk, t, centre_user, "dispatch", State.ACCEPTED, State.DISPATCHED, owner, sent)
+            set_state(State.DISPATCHED, t)
+            row["lead_unit"] = lead
+            dispatched_at = t
+            if final == State.DISPATCHED:
+                w.assignments.append(
+                    (t, t, pk, lead, "lead", None, "pending", False, signin_deadline, None, None)
                 )
                 return
-            t = self.later(t, 1, 8)
-            signin_deadline = phase("signin", t, category.signin_limit)
-            ev(pk, t, centre_user, "overrule", State.RETURNED, State.DISPATCHED, owner,
-               {"deadline": signin_deadline.isoformat(), "lead_unit": lead, "overruled": True},
-               note="属于本单位职责范围，请签收处理")  # fmt: skip
-            set_state(State.DISPATCHED, t)
-            dispatched_at = t
-        t = self.later(t, 0.3, 30)
-        on_time = t <= signin_deadline
-        handle_deadline = phase("handle", t, category.handle_limit)
-        ev(pk, t, handler, "sign", State.DISPATCHED, State.IN_PROGRESS, lead,
-           {"on_time": on_time, "deadline": handle_deadline.isoformat()})  # fmt: skip
-        set_state(State.IN_PROGRESS, t)
-        signed_at = t
-        if final == State.IN_PROGRESS:
-            w.assignments.append(
-                (dispatched_at, t, pk, lead, "lead", handler, "signed", False, signin_deadline,
-                 signed_at, None)
-            )  # fmt: skip
-            self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
-            return
-        # Most cases are handled in time; some late (their red warning is in the history).
-        t = self.later(t, 2, 24 * (3 if rng.random() < 0.85 else 12))
-        if t > handle_deadline:
-            ev(pk, handle_deadline, None, EVENT_ACTION["red"], "", "", None,
-               {"level": "red", "phase": "handle"})  # fmt: skip
-        ev(pk, t, handler, "handle", State.IN_PROGRESS, State.HANDLED, lead,
-           {"on_time": t <= handle_deadline}, note="已到现场处置完毕")  # fmt: skip
-        set_state(State.HANDLED, t)
-        row["result"] = "已到现场处置完毕"
-        phase("verify", t, category.verify_limit)
-        if final == State.CLOSED and rng.random() < 0.03:
-            t = self.later(t, 1, 24)
+            if final == State.RETURNED or rng.random() < 0.05:
+                t = self.later(t, 1, 10)
+                ev(pk, t, handler, "return", State.DISPATCHED, State.RETURNED, lead, {"unit": lead},
+                   note="不属于本单位职责")  # fmt: skip
+                w.assignments.append(
+                    (dispatched_at, t, pk, lead, "lead", None, "returned", False, signin_deadline,
+                     None, t)
+                )  # fmt: skip
+                set_state(State.RETURNED, t)
+                clear_phase()
+                if final == State.RETURNED:
+                    return
+                t = self.later(t, 1, 8)
+                signin_deadline = phase("signin", t, category.signin_limit)
+                ev(pk, t, centre_user, "overrule", State.RETURNED, State.DISPATCHED, owner,
+                   {"deadline": signin_deadline.isoformat(), "lead_unit": lead, "overruled": True},
+                   note="属于本单位职责范围，请签收处理")  # fmt: skip
+                set_state(State.DISPATCHED, t)
+                dispatched_at = t
+            t = self.later(t, 0.3, 30)
+            on_time = t <= signin_deadline
             handle_deadline = phase("handle", t, category.handle_limit)
-            ev(pk, t, centre_user, "rework", State.HANDLED, State.IN_PROGRESS, owner,
-               {"deadline": handle_deadline.isoformat()}, note="现场核查未处理到位")  # fmt: skip
-            t = self.later(t, 2, 48)
+            ev(pk, t, handler, "sign", State.DISPATCHED, State.IN_PROGRESS, lead,
+               {"on_time": on_time, "deadline": handle_deadline.isoformat()})  # fmt: skip
+            set_state(State.IN_PROGRESS, t)
+            signed_at = t
+            if final == State.IN_PROGRESS:
+                w.assignments.append(
+                    (dispatched_at, t, pk, lead, "lead", handler, "signed", False, signin_deadline,
+                     signed_at, None)
+                )  # fmt: skip
+                return
+            # Most cases are handled in time; some late (their red warning is in the history).
+            t = self.later(t, 2, 24 * (3 if rng.random() < 0.85 else 12))
+            if t > handle_deadline:
+                ev(pk, handle_deadline, None, EVENT_ACTION["red"], "", "", None,
+                   {"level": "red", "phase": "handle"})  # fmt: skip
             ev(pk, t, handler, "handle", State.IN_PROGRESS, State.HANDLED, lead,
-               {"on_time": t <= handle_deadline}, note="已重新处置")  # fmt: skip
+               {"on_time": t <= handle_deadline}, note="已到现场处置完毕")  # fmt: skip
+            set_state(State.HANDLED, t)
+            row["result"] = "已到现场处置完毕"
             phase("verify", t, category.verify_limit)
-        w.assignments.append(
-            (dispatched_at, t, pk, lead, "lead", handler, "done", False, signin_deadline,
-             signed_at, t)
-        )  # fmt: skip
-        if final == State.CLOSED:
-            t = self.later(t, 1, 30)
-            self._close(w, pk, t, centre_user, owner, reporter, row)
+            if final == State.CLOSED and rng.random() < 0.03:
+                t = self.later(t, 1, 24)
+                handle_deadline = phase("handle", t, category.handle_limit)
+                again = {"deadline": handle_deadline.isoformat()}
+                ev(pk, t, centre_user, "rework", State.HANDLED, State.IN_PROGRESS, owner,
+                   again, note="现场核查未处理到位")  # fmt: skip
+                t = self.later(t, 2, 48)
+                ev(pk, t, handler, "handle", State.IN_PROGRESS, State.HANDLED, lead,
+                   {"on_time": t <= handle_deadline}, note="已重新处置")  # fmt: skip
+                phase("verify", t, category.verify_limit)
+            w.assignments.append(
+                (dispatched_at, t, pk, lead, "lead", handler, "done", False, signin_deadline,
+                 signed_at, t)
+            )  # fmt: skip
+            if final == State.CLOSED:
+                t = self.later(t, 1, 30)
+                self._close(w, pk, t, centre_user, owner, reporter, row)
+
+        walk()
         self._write(w, pk, grid, category, channel, owner, reporter, lon, lat, reported_at, row)
 
     def _close(self, w, pk, t, centre_user, owner, reporter, row) -> None:

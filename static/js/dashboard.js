@@ -14,14 +14,7 @@
 (function () {
   "use strict";
 
-  var KEY_COLOURS = {
-    new: "#7c3aed", todo: "#0e7490", running: "#16794c", verify: "#2563eb", suspended: "#6b7280",
-    closed: "#9ca3af", blue: "#1d4ed8", yellow: "#d4a106", red: "#dc2626",
-    yellow_card: "#b45309", red_card: "#7f1d1d",
-  };
   var OUTLINE_STYLE = { color: "#1f5fa8", weight: 1, opacity: 0.8, fillOpacity: 0 };
-  // Calm to hottest, as the server ranks them (dispatch/dashboard.py _KEY_RANK).
-  var KEY_RANK = ["closed", "suspended", "running", "verify", "todo", "new", "blue", "yellow", "red", "yellow_card", "red_card"];
   var FILTERS = ["state", "category", "channel", "colour", "window", "area", "closed", "patrols"];
 
   function $(id) { return document.getElementById(id); }
@@ -377,12 +370,14 @@
       iconCreateFunction: function (c) {
         // A cluster takes the colour of its hottest case.
         var hottest = 0;
+        // Marker keys calm to hottest, the server's ranking (dispatch/dashboard.py).
+        var rank = cfg.keyRank;
         c.getAllChildMarkers().forEach(function (m) {
-          hottest = Math.max(hottest, KEY_RANK.indexOf(m.options.key));
+          hottest = Math.max(hottest, rank.indexOf(m.options.key));
         });
         var n = c.getChildCount();
         return L.divIcon({
-          className: "cli-cluster srv-cluster key-" + KEY_RANK[hottest], html: "<span>" + n + "</span>", iconSize: [34, 34],
+          className: "cli-cluster srv-cluster key-" + rank[hottest], html: "<span>" + n + "</span>", iconSize: [34, 34],
         });
       },
     }).addTo(map);
