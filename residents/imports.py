@@ -269,14 +269,17 @@ def _check_person(ctx: _Context, values, grid, errors):
 
 
 def _house_id(ctx: _Context, grid, values) -> int | None:
-    key = (grid.pk, values.get("building", ""), values.get("unit_no", ""), values.get("room", ""))
-    if key not in ctx.houses:
-        ctx.houses[key] = (
-            House.objects.filter(grid=grid, building__name=key[1], unit_no=key[2], room=key[3])
-            .values_list("pk", flat=True)
-            .first()
-        )
-    return ctx.houses[key]
+    """The house a row names, from the grid's houses read in one query the first time a row
+    of that grid names one (not one query per row)."""
+    if grid.pk not in ctx.houses:
+        houses: dict[tuple, int] = {}
+        for pk, building, unit_no, room in House.objects.filter(grid=grid).values_list(
+            "pk", "building__name", "unit_no", "room"
+        ):
+            houses.setdefault((building, unit_no, room), pk)
+        ctx.houses[grid.pk] = houses
+    key = (values.get("building", ""), values.get("unit_no", ""), values.get("room", ""))
+    return ctx.houses[grid.pk].get(key)
 
 
 def _known_duplicates(kind: str, rows: list) -> set:
@@ -456,30 +459,34 @@ def _write(job: ImportJob, payloads: list) -> int:
 def _write_houses(payloads: list) -> list[House]:
     from django.contrib.gis.geos import Point
 
+    # The file's grids' buildings in one query; the missing ones created in one insert.
     buildings: dict[tuple, Building] = {}
-    houses = []
+    for b in Building.objects.filter(grid__in={grid.pk for grid, _v in payloads}).only(
+        "pk", "grid_id", "name"
+    ):
+        buildings.setdefault((b.grid_id, b.name), b)
+    new: list[Building] = []
     for grid, v in payloads:
         key = (grid.pk, v["building"])
-        building = buildings.get(key)
-        if building is None:
-            building = Building.objects.filter(grid=grid, name=v["building"]).first()
-            if building is None:
-                try:
-                    point = Point(float(v["lon"]), float(v["lat"]), srid=4326)
-                except (KeyError, TypeError, ValueError):
-                    point = grid.boundary.point_on_surface if grid.boundary else Point(0, 0)
-                building = Building.objects.create(grid=grid, name=v["building"], location=point)
-            buildings[key] = building
-        houses.append(
-            House(
-                building=building,
-                grid=grid,
-                unit_no=v.get("unit_no", ""),
-                room=v["room"],
-                use=USES[v.get("use", "")],
-                owner_name=v.get("owner_name", ""),
-            )
+        if key not in buildings:
+            try:
+                point = Point(float(v["lon"]), float(v["lat"]), srid=4326)
+            except (KeyError, TypeError, ValueError):
+                point = grid.boundary.point_on_surface if grid.boundary else Point(0, 0)
+            buildings[key] = Building(grid=grid, name=v["building"], location=point)
+            new.append(buildings[key])
+    Building.objects.bulk_create(new, batch_size=2000)
+    houses = [
+        House(
+            building=buildings[(grid.pk, v["building"])],
+            grid=grid,
+            unit_no=v.get("unit_no", ""),
+            room=v["room"],
+            use=USES[v.get("use", "")],
+            owner_name=v.get("owner_name", ""),
         )
+        for grid, v in payloads
+    ]
     # An existing house (same building, unit and room) violates the unique constraint and
     # rolls the whole import back.
     House.objects.bulk_create(houses, batch_size=2000)
