@@ -344,35 +344,57 @@ def _compute_rows(run: AssessmentRun) -> tuple[list[AssessmentResult], list[dict
                 if s["key"] in seen:
                     continue  # groups overlap: the first one takes the subject
                 seen.add(s["key"])
-                values = indicators.values_from(counts[kind].get(s["id"], {}), kind)
-                computed, lines = scorer.score(values, group.full_marks)
-                adjustment = adjustments.get((scheme.pk, s["key"]), Decimal(0))
-                cases = int(values.get(VOLUME[kind]) or 0)
                 group_rows.append(
-                    AssessmentResult(
+                    _result_row(
                         run=run,
                         scheme=scheme,
                         group=group,
-                        subject_kind=kind,
-                        subject_key=s["key"],
-                        subject_name=s["name"][:150],
-                        subject_area=(s["area"] or "")[:100],
-                        unit_id=s.get("unit_id"),
-                        user_id=s.get("user_id"),
-                        area_id=s.get("area_id"),
-                        case_count=cases,
-                        figures=values,
-                        items=lines,
-                        full_marks=group.full_marks,
-                        computed_score=computed,
-                        adjustment=adjustment,
-                        score=max(Decimal(0), computed + adjustment),
-                        is_ranked=cases >= scheme.min_cases,
+                        subject=s,
+                        scorer=scorer,
+                        counts=counts[kind].get(s["id"], {}),
+                        adjustment=adjustments.get((scheme.pk, s["key"]), Decimal(0)),
                     )
                 )
             rank_rows(group_rows)
             rows.extend(group_rows)
     return rows, [_scheme_snapshot(s) for s in schemes]
+
+
+def _result_row(
+    *,
+    run: AssessmentRun,
+    scheme: AssessmentScheme,
+    group: SchemeGroup,
+    subject: dict,
+    scorer: Scorer,
+    counts: dict[str, int],
+    adjustment: Decimal,
+) -> AssessmentResult:
+    """One subject's unsaved result: its figures, score items and score (not yet ranked)."""
+    kind = scheme.subject_kind
+    values = indicators.values_from(counts, kind)
+    computed, lines = scorer.score(values, group.full_marks)
+    cases = int(values.get(VOLUME[kind]) or 0)
+    return AssessmentResult(
+        run=run,
+        scheme=scheme,
+        group=group,
+        subject_kind=kind,
+        subject_key=subject["key"],
+        subject_name=subject["name"][:150],
+        subject_area=(subject["area"] or "")[:100],
+        unit_id=subject.get("unit_id"),
+        user_id=subject.get("user_id"),
+        area_id=subject.get("area_id"),
+        case_count=cases,
+        figures=values,
+        items=lines,
+        full_marks=group.full_marks,
+        computed_score=computed,
+        adjustment=adjustment,
+        score=max(Decimal(0), computed + adjustment),
+        is_ranked=cases >= scheme.min_cases,
+    )
 
 
 def _points(value) -> Decimal:
