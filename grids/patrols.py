@@ -148,14 +148,17 @@ def patrol_link_report(*, incident, actor) -> PatrolReport | None:
     """Link an incident to the reporter's running patrol, if any (called at filing)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
-    patrol = Patrol.objects.filter(worker=actor, ended_at__isnull=True).only("pk").first()
+    patrol = patrol_running_for(actor, "pk")
     if patrol is None:
         return None
     return PatrolReport.objects.create(patrol=patrol, incident=incident)
 
 
-def patrol_running_for(worker) -> Patrol | None:
-    return Patrol.objects.filter(worker=worker, ended_at__isnull=True).first()
+def patrol_running_for(worker, *fields: str) -> Patrol | None:
+    """The worker's running patrol, if any (one at most: a unique constraint); `fields`
+    limits the columns read (the track can be long)."""
+    running = Patrol.objects.filter(worker=worker, ended_at__isnull=True)
+    return (running.only(*fields) if fields else running).first()
 
 
 def patrols_today_for_user(*, user) -> QuerySet:

@@ -20,7 +20,8 @@ from govgrid.audit.models import AuditAction
 from govgrid.audit.services import audit_record
 from govgrid.lib import crypto
 from govgrid.lib.errors import DomainError
-from grids.models import Area, AreaLevel, GridStaff, Patrol
+from grids.models import Area, AreaLevel, GridStaff
+from grids.patrols import patrol_running_for
 from residents import pii
 from residents.models import (
     Building,
@@ -410,7 +411,7 @@ def visit_record(*, visitor, data: VisitInput) -> Visit:
     if data.lon is not None and data.lat is not None:
         location = Point(data.lon, data.lat, srid=4326)
         is_in_grid = bool(grid.boundary and grid.boundary.covers(location))
-    patrol = Patrol.objects.filter(worker=visitor, ended_at__isnull=True).first()
+    patrol = patrol_running_for(visitor, "pk")
     visit = Visit.objects.create(
         visitor=visitor,
         grid=grid,
