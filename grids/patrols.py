@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govgrid.accounts.models import GRID_ROLES
 from govgrid.accounts.scoping import scope_queryset
 from govgrid.lib.errors import DomainError
-from grids.models import Area, GridStaff, Patrol, PatrolPoint, PatrolReport
+from grids.models import Area, Patrol, PatrolPoint, PatrolReport
+from grids.selectors import grid_posts_for_user
 
 # Positions further than this from the phone's clock into the future are refused (a phone
 # with a wrong clock would otherwise stretch the patrol).
@@ -41,14 +42,7 @@ class Position:
 
 
 def _worker_grid(worker) -> Area:
-    today = timezone.localdate()
-    post = (
-        GridStaff.objects.filter(user=worker)
-        .filter(Q(until__isnull=True) | Q(until__gt=today))
-        .select_related("grid")
-        .order_by("role", "grid__code")
-        .first()
-    )
+    post = grid_posts_for_user(user=worker).order_by("role", "grid__code").first()
     if post is None:
         raise DomainError(_("You are not assigned to a grid."), code="no_grid")
     return post.grid
