@@ -260,3 +260,57 @@ def test_scheme_admin_refuses_bad_weights_and_unknown_indicators(people, client)
     )
     assert response.status_code == 302
     assert SchemeItem.objects.get(scheme=scheme, name="解决率").weight == 40
+
+
+def test_the_card_shows_every_figure_with_its_written_definition(computed, september, client):
+    """Issue 7: "every indicator has a written definition shown next to its value"."""
+    from django.utils.html import escape
+
+    from dispatch.assessment.indicators import describe
+
+    row = department_result(computed, september)
+    html = client.get(reverse("dispatch:assessment_result", args=[computed.pk, row.pk])).content
+    html = html.decode()
+    assert row.figures
+    for code in row.figures:
+        _label, definition = describe(code)
+        assert definition, code
+        assert escape(str(definition)) in html, code
+
+
+def test_the_trend_is_published_months_and_the_draft_in_view(
+    computed, september, people, django_capture_on_commit_callbacks
+):
+    """The 12-month trend: earlier published months, not other months' drafts, and the
+    draft being looked at in place of its month's published version."""
+    from dispatch.assessment.selectors import result_trend
+    from dispatch.assessment.services import assessment_month_request, assessment_run_publish
+
+    def compute(month: date, reason: str = "") -> AssessmentRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = assessment_month_request(month=month, actor=people["admin"], reason=reason)
+        run.refresh_from_db()
+        return run
+
+    august = compute(date(2026, 8, 1))
+    assessment_run_publish(run_id=august.pk, actor=people["admin"])
+    july_draft = compute(date(2026, 7, 1))
+    assert july_draft.status == RunStatus.DRAFT
+    row = department_result(computed, september)
+    months = [p["month"] for p in result_trend(run=computed, result=row)]
+    assert months == ["2026-08", "2026-09"]  # July is only a draft: not in the trend
+    # Publish September, then draft a correction: the correction takes September's place.
+    assessment_run_publish(run_id=computed.pk, actor=people["admin"])
+    correction = compute(SEPTEMBER, reason="更正：补录退单")
+    assert correction.pk != computed.pk and correction.status == RunStatus.DRAFT
+    corrected = AssessmentResult.objects.get(run=correction, subject_key=row.subject_key,
+                                             scheme_id=row.scheme_id)  # fmt: skip
+    from dispatch.assessment.services import assessment_adjust
+
+    assessment_adjust(result_id=corrected.pk, points="-7", reason="补录退单", actor=people["admin"])
+    corrected.refresh_from_db()
+    published = AssessmentResult.objects.get(pk=row.pk)
+    assert corrected.score != published.score
+    trend = result_trend(run=correction, result=corrected)
+    assert [p["month"] for p in trend] == ["2026-08", "2026-09"]
+    assert trend[-1]["score"] == float(corrected.score)
