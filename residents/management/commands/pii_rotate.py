@@ -1,8 +1,8 @@
 """Re-encrypt personal data under the first key of GOVGRID_PII_KEYS (docs/residents.md)."""
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
+from govgrid.lib.progress import progress_counter
 from residents import services
 from residents.models import KeyPerson, Organisation, Person
 
@@ -15,7 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: int, **options):
         total = Person.objects.count() + Organisation.objects.count() + KeyPerson.objects.count()
-        stream = getattr(self.stdout, "_out", self.stdout)
-        with tqdm(total=total, desc="pii_rotate", file=stream, dynamic_ncols=True) as bar:
+        with progress_counter(desc="pii_rotate", total=total, stream=self.stdout) as bar:
             done = services.pii_rotate(batch=batch, progress=bar.update)
         self.stdout.write(self.style.SUCCESS(f"{done} rows re-encrypted."))
