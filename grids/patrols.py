@@ -63,9 +63,10 @@ def patrol_start(*, worker, grid: Area | None = None, at: datetime | None = None
     return Patrol.objects.create(worker=worker, grid=grid, started_at=at or timezone.now())
 
 
-def _rebuild(patrol_id: int) -> None:
+def patrol_track_rebuild(patrol_id: int) -> None:
     """Track, distance, duration, positions and coverage from the stored positions (one
-    UPDATE). Coverage is the share of the grid's area within PATROL_REACH_M of the track."""
+    UPDATE). Coverage is the share of the grid's area within PATROL_REACH_M of the track.
+    The synthetic city calls it too, so its patrols carry the same figures."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -115,7 +116,7 @@ def patrol_points_add(*, patrol: Patrol, worker, positions: list[Position]) -> P
     ]
     if rows:
         PatrolPoint.objects.bulk_create(rows, ignore_conflicts=True)
-        _rebuild(patrol.pk)
+        patrol_track_rebuild(patrol.pk)
         patrol.refresh_from_db()
     return patrol
 
@@ -133,7 +134,7 @@ def patrol_stop(
         patrol.save(update_fields=["ended_at", "updated_at"])
     if positions:
         return patrol_points_add(patrol=patrol, worker=worker, positions=list(positions))
-    _rebuild(patrol.pk)
+    patrol_track_rebuild(patrol.pk)
     patrol.refresh_from_db()
     return patrol
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.gis.geos import LineString, Point
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -540,7 +540,7 @@ def _patrols(days: int, rng: random.Random, now: datetime, progress: ProgressFn)
     """A morning patrol a day for every grid worker over the last `days` days (today's ended
     an hour ago), walking a loop inside the grid with a position every minute."""
     from grids.models import Area, GridStaff, Patrol, PatrolPoint
-    from grids.patrols import PATROL_REACH_M
+    from grids.patrols import patrol_track_rebuild
 
     posts = list(
         GridStaff.objects.filter(role="worker", until__isnull=True).values_list(
@@ -579,16 +579,7 @@ def _patrols(days: int, rng: random.Random, now: datetime, progress: ProgressFn)
                         c.y + radius * math.sin(a) + rng.uniform(-1e-4, 1e-4),
                     )
                 )
-            track = LineString(coords, srid=4326)
-            p = Patrol(
-                worker_id=user_id,
-                grid_id=grid_id,
-                started_at=start,
-                ended_at=end,
-                track=track,
-                duration_s=minutes * 60,
-                point_count=len(coords),
-            )
+            p = Patrol(worker_id=user_id, grid_id=grid_id, started_at=start, ended_at=end)
             p._coords = coords
             patrols.append(p)
     Patrol.objects.bulk_create(patrols, batch_size=1000)
@@ -602,14 +593,7 @@ def _patrols(days: int, rng: random.Random, now: datetime, progress: ProgressFn)
                 )
             )
     PatrolPoint.objects.bulk_create(points, batch_size=5000)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE grids_patrol p SET distance_m = ST_Length(p.track::geography), "
-            "coverage = LEAST(1, COALESCE(ST_Area(ST_Intersection(ST_Buffer("
-            "p.track::geography, %s)::geometry, a.boundary)::geography) "
-            "/ NULLIF(ST_Area(a.boundary::geography), 0), 0)) "
-            "FROM grids_area a WHERE a.id = p.grid_id AND p.track IS NOT NULL "
-            "AND p.distance_m = 0",
-            [PATROL_REACH_M],
-        )
+    # Track, distance, duration and coverage as the service derives them from the positions.
+    for p in patrols:
+        patrol_track_rebuild(p.pk)
     return len(patrols)
