@@ -328,6 +328,11 @@ class KeyGroup(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def labelled(self, details: dict) -> list[tuple[str, object]]:
+        """(label, value) of type-specific details, labelled as the group names its fields."""
+        labels = {f["key"]: f["label"] for f in self.detail_fields}
+        return [(labels.get(key, key), value) for key, value in details.items()]
+
 
 class KeyGroupGrant(TimeStampedModel):
     """A role may see the members of a group (within the role's area scope)."""

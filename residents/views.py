@@ -70,8 +70,7 @@ def person_detail(request, pk: int):
     person = selectors.person_get_for_user(user=request.user, person_id=pk)
     records = list(person.key_records.all())
     for k in records:
-        labels = {f["key"]: f["label"] for f in k.group.detail_fields}
-        k.detail_rows = [(labels.get(key, key), value) for key, value in k.details.items()]
+        k.detail_rows = k.group.labelled(k.details)
     return render(
         request,
         "residents/person_detail.html",
@@ -277,9 +276,8 @@ def key_person_reveal(request, pk: int):
     _require(request.user)
     kp = get_object_or_404(selectors.key_person_qs_for_user(request.user), pk=pk)
     details = services.key_person_reveal(key_person=kp, actor=request.user, request=request)
-    labels = {f["key"]: f["label"] for f in kp.group.detail_fields}
     response = JsonResponse(
-        {"value": "；".join(f"{labels.get(k, k)}：{v}" for k, v in details.items()) or "—"}
+        {"value": "；".join(f"{label}：{v}" for label, v in kp.group.labelled(details)) or "—"}
     )
     response["Cache-Control"] = "no-store"
     return response
