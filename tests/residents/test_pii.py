@@ -117,3 +117,27 @@ def test_key_rotation_keeps_every_record_readable(city):
     # And a key that was never used opens nothing.
     with override_settings(GOVGRID_PII_KEYS=[OLD_KEY]), pytest.raises(ImproperlyConfigured):
         crypto.decrypt(Person.objects.get(pk=people[0].pk).id_number_enc)
+
+
+@pytest.mark.django_db
+def test_a_new_index_key_is_taken_by_rotation_and_organisations_rotate_too(city):
+    """Changing GOVGRID_PII_INDEX_KEY: exact search finds nothing until pii_rotate has
+    recomputed the keyed hashes, then finds every person again; organisation phones are
+    re-encrypted with the people."""
+    from residents.models import Organisation
+
+    number = id_number()
+    person = make_person(grid=city.grids[0], number=number, phone="13800000001")
+    organisation = services.organisation_create(
+        grid=city.grids[0], name="惠民超市", phone="13900000002"
+    )
+    before = Organisation.objects.get(pk=organisation.pk).phone_enc
+    with override_settings(GOVGRID_PII_INDEX_KEY="a-brand-new-index-key"):
+        assert list(Person.objects.with_id_number(number)) == []  # old hashes, new key
+        with override_settings(GOVGRID_PII_KEYS=[NEW_KEY, OLD_KEY]):
+            services.pii_rotate(batch=1)
+        assert list(Person.objects.with_id_number(number)) == [person]
+    with override_settings(GOVGRID_PII_KEYS=[NEW_KEY]):
+        stored = Organisation.objects.get(pk=organisation.pk).phone_enc
+        assert stored != before
+        assert crypto.decrypt(stored) == "13900000002"

@@ -145,3 +145,21 @@ def test_homes_past_and_present(people, city):
     assert homes == [(new.pk, True), (old.pk, False)]
     house = selectors.house_get_for_user(user=people["station"], house_id=old.pk)
     assert [r.person_id for r in house.residences.all()] == [person.pk]
+
+
+def test_a_visit_during_a_patrol_is_linked_to_it(people, household):
+    from grids.patrols import patrol_start, patrol_stop
+
+    house, person = household
+    g = house.grid.boundary.centroid
+    patrol = patrol_start(worker=people["worker"], grid=house.grid)
+    during = services.visit_record(
+        visitor=people["worker"],
+        data=services.VisitInput(house=house, notes="巡查中入户", lon=g.x, lat=g.y),
+    )
+    assert during.patrol_id == patrol.pk
+    patrol_stop(patrol=patrol, worker=people["worker"])
+    after = services.visit_record(
+        visitor=people["worker"], data=services.VisitInput(person=person, lon=g.x, lat=g.y)
+    )
+    assert after.patrol_id is None

@@ -301,3 +301,24 @@ def test_pii_rotate_command_reports_progress(people, household, settings):
     settings.GOVGRID_PII_KEYS = [new_key]
     person = Person.objects.get(name="赵六")
     assert crypto.decrypt(person.id_number_enc) == NUMBER
+
+
+def test_key_person_reveal_page_answers_labelled_uncached_and_audited(client, people, household):
+    _, person = household
+    kp = services.key_person_enrol(
+        person=person,
+        group=group("mental"),
+        actor=people["station"],
+        details={"guardian": "李四", "diagnosis": "精神分裂症"},
+    )
+    url = reverse("residents:key_person_reveal", args=[kp.pk])
+    # A grid worker may not reveal; nothing is written.
+    assert _client(client, people["worker"]).post(url).status_code in (403, 404)
+    assert not AuditEntry.objects.filter(action=AuditAction.REVEAL).exists()
+    response = _client(client, people["station"]).post(url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    value = response.json()["value"]
+    assert "精神分裂症" in value and "：" in value  # labelled, not the raw key
+    assert "diagnosis" not in value
+    assert AuditEntry.objects.filter(action=AuditAction.REVEAL).count() == 1
